@@ -1,0 +1,266 @@
+//! What the one-shot commands print: `check`'s summary of the config and the
+//! `status` table. Kept out of `main.rs` so tests can call it.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::domain::period::Period;
+use crate::domain::regime::Language;
+use crate::domain::status::UnitState;
+use crate::domain::text;
+use crate::jobs::PeriodStatus;
+
+/// Reads `--at`: RFC 3339, or a local date-time (`2024-09-19T10:00`) in the
+/// configured timezone.
+pub fn parse_at(s: &str, tz: &chrono_tz::Tz) -> Result<DateTime<Utc>, String> {
+    crate::collect::json::parse_instant(s, tz)
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| format!("--at '{s}' is not a time (expected RFC 3339, e.g. 2024-09-19T17:00:00+07:00)"))
+}
+
+/// `giaoban check`: what the config says, with each schedule's next firing times.
+pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
+    let r = &config.regime;
+    let tz = r.timezone;
+    let local_now = now.with_timezone(&tz);
+    let mut o = String::new();
+    let _ = writeln!(o, "config {} is valid", config.path.display());
+    let _ = writeln!(
+        o,
+        "timezone {}, language {}",
+        tz.name(),
+        if r.language.is_english() { "en" } else { "vi" }
+    );
+    let _ = writeln!(
+        o,
+        "working hours {} {}–{}",
+        r.working_hours
+            .days
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        r.working_hours.from.format("%H:%M"),
+        r.working_hours.to.format("%H:%M")
+    );
+    match &config.storage {
+        crate::config::Storage::Sqlite { path } => {
+            let _ = writeln!(o, "storage sqlite {}", path.display());
+        }
+    }
+    match &config.telegram {
+        Some(t) => {
+            let token = match &t.token {
+                crate::config::SecretRef::Env(e) => format!("token from ${e}"),
+                crate::config::SecretRef::File(f) => format!("token from file {}", f.display()),
+            };
+            let _ = writeln!(o, "telegram chat {} via {} ({token})", t.chat_id, t.api_url);
+        }
+        None => {
+            let _ = writeln!(o, "telegram: none configured, messages go to the console");
+        }
+    }
+    let next = |spec: &crate::config::CronSpec| {
+        spec.next_times(&local_now, 3)
+            .iter()
+            .map(|t| t.format("%a %d/%m/%Y %H:%M:%S").to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(o, "\nunits ({}):", r.units.len());
+    for u in &r.units {
+        let source = match config.sources.get(&u.id) {
+            Some(s) => match &s.location {
+                crate::config::SourceLocation::File { path } => format!("file {path} ({})", s.format.as_str()),
+                crate::config::SourceLocation::Http { url } => format!("http {url} ({})", s.format.as_str()),
+            },
+            None => "no source".to_string(),
+        };
+        let remote = if u.remote_area { ", remote area" } else { "" };
+        let _ = writeln!(o, "  {:<18} {}{remote} — {source}", u.id, u.name);
+    }
+    let _ = writeln!(o, "\nreports ({}):", r.reports.len());
+    let today = local_now.date_naive();
+    for rep in &r.reports {
+        let t = &rep.timing;
+        let _ = writeln!(
+            o,
+            "  {} — {} ({}, {} units, {} metrics, {} rules, {} indicators)",
+            rep.id,
+            rep.title,
+            t.period_kind.as_str(),
+            rep.units.len(),
+            rep.metrics.len(),
+            rep.rules.len(),
+            rep.indicators.len()
+        );
+        for p in crate::domain::deadline::active_periods(t, today, &tz, &r.calendar) {
+            let d = crate::domain::deadline::deadlines(t, p, &tz, &r.calendar);
+            let _ = writeln!(
+                o,
+                "    period {p}: data {}–{}, due {}, late after {}",
+                text::date(d.window.0),
+                text::date(d.window.1),
+                d.due.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
+                d.late_after.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
+            );
+        }
+        if let Some(jobs) = config.report_jobs(&rep.id) {
+            if let Some(c) = &jobs.collect {
+                let _ = writeln!(o, "    collect \"{}\": next {}", c.expr, next(c));
+            }
+            if let Some(c) = &jobs.summary {
+                let _ = writeln!(o, "    summary \"{}\": next {}", c.expr, next(c));
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\ncase rules ({}): {}",
+        r.case_rules.len(),
+        r.case_rules
+            .iter()
+            .map(|c| c.kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(o, "\nschedules (local time):");
+    let _ = writeln!(o, "  tick \"{}\": next {}", config.tick.expr, next(&config.tick));
+    if let Some(c) = &config.case_digest {
+        let _ = writeln!(o, "  case_digest \"{}\": next {}", c.expr, next(c));
+    }
+    o
+}
+
+fn state_word(s: UnitState, lang: Language) -> &'static str {
+    match (s, lang.is_english()) {
+        (UnitState::OnTime, false) => "đúng hạn",
+        (UnitState::Late, false) => "gửi muộn",
+        (UnitState::Missing, false) => "chưa gửi",
+        (UnitState::Invalid, false) => "không hợp lệ",
+        (UnitState::OnTime, true) => "on time",
+        (UnitState::Late, true) => "late",
+        (UnitState::Missing, true) => "missing",
+        (UnitState::Invalid, true) => "invalid",
+    }
+}
+
+/// The per-unit table of `status`.
+pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
+    let r = &config.regime;
+    let lang = r.language;
+    let en = lang.is_english();
+    let tz = r.timezone;
+    let mut o = String::new();
+    let Some(report) = r.report(&st.report) else { return o };
+    let period_name = Period::parse(&st.period)
+        .map(|p| p.name(en))
+        .unwrap_or_else(|_| st.period.clone());
+    let _ = writeln!(o, "{} — {} [{} {}]", report.title, period_name, st.report, st.period);
+    let due = text::time_and_date(&st.due.with_timezone(&tz), lang);
+    let late = text::time_and_date(&st.late_after.with_timezone(&tz), lang);
+    let at = text::time_and_date(&st.at.with_timezone(&tz), lang);
+    if en {
+        let _ = writeln!(o, "deadline {due}, late after {late}; as of {at}");
+    } else {
+        let _ = writeln!(o, "hạn gửi {due}, tính muộn sau {late}; tình hình lúc {at}");
+    }
+    let headers: Vec<String> = [
+        if en { "Unit" } else { "Đơn vị" },
+        if en { "State" } else { "Tình trạng" },
+        if en { "Received" } else { "Thời điểm gửi" },
+        if en { "Rev" } else { "Bản" },
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(report.metrics.iter().map(|m| m.key.clone()))
+    .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for u in &st.units {
+        let mut row = vec![
+            u.name.clone(),
+            state_word(u.state, lang).to_string(),
+            u.received_at
+                .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+                .unwrap_or_else(|| "—".into()),
+            if u.revisions == 0 {
+                "—".into()
+            } else {
+                u.revisions.to_string()
+            },
+        ];
+        for m in &report.metrics {
+            row.push(u.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let pad = widths[i] - c.chars().count();
+                if i >= 3 {
+                    format!("{}{c}", " ".repeat(pad))
+                } else {
+                    format!("{c}{}", " ".repeat(pad))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(o, "{}", line(&headers));
+    for row in &rows {
+        let _ = writeln!(o, "{}", line(row));
+    }
+    let count = |s: UnitState| st.units.iter().filter(|u| u.state == s).count();
+    let total = st.units.len();
+    if en {
+        let _ = writeln!(
+            o,
+            "{}/{total} on time, {} late, {} missing, {} invalid",
+            count(UnitState::OnTime),
+            count(UnitState::Late),
+            count(UnitState::Missing),
+            count(UnitState::Invalid)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "{}/{total} đơn vị gửi đúng hạn, {} gửi muộn, {} chưa gửi, {} không hợp lệ",
+            count(UnitState::OnTime),
+            count(UnitState::Late),
+            count(UnitState::Missing),
+            count(UnitState::Invalid)
+        );
+    }
+    for u in &st.units {
+        for e in &u.errors {
+            let _ = writeln!(o, "  ! {}: {e}", u.name);
+        }
+        if let Some(c) = &u.last_collect
+            && c.outcome == "error"
+        {
+            let _ = writeln!(
+                o,
+                "  ! {}: {}",
+                u.name,
+                c.detail.as_deref().unwrap_or("collection failed")
+            );
+        }
+    }
+    o
+}

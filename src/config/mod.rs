@@ -1,0 +1,258 @@
+//! The TOML config: its model, validation with file/line/key in every error,
+//! and the secrets it names (never inline, never logged).
+
+mod locate;
+mod raw;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+
+use crate::domain::regime::Regime;
+
+pub use locate::KeyPath;
+pub use secret::{Secret, SecretError, SecretRef};
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The file's folder: relative source paths are read from here.
+    pub base_dir: PathBuf,
+    /// Where the SQLite database lives (`state_dir`, else `$STATE_DIRECTORY`,
+    /// else the config file's folder).
+    pub state_dir: PathBuf,
+    pub regime: Regime,
+    pub storage: Storage,
+    pub telegram: Option<Telegram>,
+    pub tick: CronSpec,
+    pub case_digest: Option<CronSpec>,
+    /// Per report: its collection and summary schedules.
+    pub report_jobs: Vec<ReportJobs>,
+    /// Per unit id: where its submissions come from.
+    pub sources: BTreeMap<String, Source>,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    Sqlite { path: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct Telegram {
+    pub token: SecretRef,
+    pub api_url: String,
+    pub chat_id: i64,
+    pub thread_id: Option<i32>,
+    pub admins: Vec<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportJobs {
+    pub report: String,
+    pub collect: Option<CronSpec>,
+    pub summary: Option<CronSpec>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SourceLocation {
+    /// A URL template with `{unit}`, `{report}`, `{period}`.
+    Http { url: String },
+    /// A path template (absolute, or relative to the config file's folder).
+    File { path: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub location: SourceLocation,
+    pub format: Format,
+    pub bearer: Option<SecretRef>,
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogSettings {
+    pub level: Option<String>,
+    pub json: bool,
+}
+
+/// A cron expression (6 fields, seconds first; day-of-month and day-of-week are
+/// ANDed), parsed exactly as the scheduler parses it.
+#[derive(Clone)]
+pub struct CronSpec {
+    pub expr: String,
+    cron: Cron,
+}
+
+impl std::fmt::Debug for CronSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CronSpec({:?})", self.expr)
+    }
+}
+
+impl CronSpec {
+    pub fn parse(expr: &str) -> Result<CronSpec, String> {
+        let fields = expr.split_whitespace().count();
+        if fields == 5 {
+            return Err(format!(
+                "'{expr}' has 5 fields; giaoban's cron has 6, seconds first (e.g. '0 {expr}')"
+            ));
+        }
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expr)
+            .map_err(|e| format!("'{expr}' is not a valid cron expression: {e}"))?;
+        Ok(CronSpec {
+            expr: expr.to_string(),
+            cron,
+        })
+    }
+
+    /// The next `n` firing times strictly after `after`, in `tz`.
+    pub fn next_times<Tz: TimeZone + Copy>(&self, after: &DateTime<Tz>, n: usize) -> Vec<DateTime<Tz>> {
+        self.cron.iter_after(after.clone()).take(n).collect()
+    }
+
+    /// Firing times in `(from, to]`, at most `limit` of them.
+    pub fn times_between<Tz: TimeZone + Copy>(
+        &self,
+        from: &DateTime<Tz>,
+        to: &DateTime<Tz>,
+        limit: usize,
+    ) -> Vec<DateTime<Tz>> {
+        self.cron
+            .iter_after(from.clone())
+            .take_while(|t| t <= to)
+            .take(limit)
+            .collect()
+    }
+}
+
+/// One problem in the config, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub column: usize,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}", render_problems(path, problems))]
+    Invalid { path: PathBuf, problems: Vec<Problem> },
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let key = if p.key.is_empty() {
+            String::new()
+        } else {
+            format!(" key `{}`:", p.key)
+        };
+        out.push_str(&format!(
+            "{}:{}:{}:{key} {}",
+            path.display(),
+            p.line,
+            p.column,
+            p.message
+        ));
+    }
+    out
+}
+
+impl Config {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_text(path, &text, std::env::var_os("STATE_DIRECTORY").map(PathBuf::from))
+    }
+
+    /// Validates `text` as if read from `path`. `state_directory` is systemd's
+    /// `$STATE_DIRECTORY`, passed in so tests need not touch the environment.
+    pub fn from_text(path: &Path, text: &str, state_directory: Option<PathBuf>) -> Result<Config, ConfigError> {
+        let invalid = |problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let raw: raw::RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let offset = e.span().map_or(0, |s| s.start);
+                let (line, column) = locate::line_col(text, offset);
+                let key = locate::path_at(text, offset).to_string();
+                return Err(invalid(vec![Problem {
+                    line,
+                    column,
+                    key,
+                    message: e.message().trim().to_string(),
+                }]));
+            }
+        };
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        validate::validate(raw, base_dir, state_directory, path.to_path_buf()).map_err(|issues| {
+            invalid(
+                issues
+                    .into_iter()
+                    .map(|(key, message)| {
+                        let offset = locate::offset_of(text, &key).unwrap_or(0);
+                        let (line, column) = locate::line_col(text, offset);
+                        Problem {
+                            line,
+                            column,
+                            key: key.to_string(),
+                            message,
+                        }
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    pub fn report_jobs(&self, report: &str) -> Option<&ReportJobs> {
+        self.report_jobs.iter().find(|j| j.report == report)
+    }
+
+    /// The instant now in the configured timezone (for display).
+    pub fn local(&self, t: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
+        t.with_timezone(&self.regime.timezone)
+    }
+}

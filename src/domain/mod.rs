@@ -1,0 +1,15 @@
+//! The pure core: periods, calendars, deadlines, formulas, planning and
+//! rendering. Nothing in here does I/O or reads the clock; time comes in as an
+//! argument. Nothing in here imports tokio, sqlx, reqwest or teloxide.
+
+pub mod calendar;
+pub mod deadline;
+pub mod formula;
+pub mod period;
+pub mod plan;
+pub mod regime;
+pub mod render;
+pub mod span;
+pub mod status;
+pub mod submission;
+pub mod text;

@@ -1,0 +1,319 @@
+//! The planner: given the regime, what the store knows and `now`, every
+//! notice that should exist, each with a stable dedup key. Pure: the caller
+//! inserts the new ones into the outbox, whose unique key makes a second
+//! tick (or a second process) add nothing.
+//!
+//! Catch-up rule: a series of timed notices (the reminders of a period; its
+//! late alert and the urges after it) only ever yields its latest due member,
+//! so a tick after downtime sends one message, not a burst of stale ones.
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+
+use super::deadline::{Deadlines, deadlines};
+use super::period::Period;
+use super::regime::{Regime, Report, Unit, WorkingHours};
+use super::render;
+use super::status::{UnitFacts, UnitState, unit_state};
+
+/// How long an event stays news: a late alert or the last urge is not sent
+/// once this has passed since it fell due (a tick after a long outage, or a
+/// fresh install next to old data, does not nag about last year), nor is a
+/// late arrival or a rejected file announced that long after the fact.
+pub const STALE_AFTER: Duration = Duration::days(7);
+
+/// The kinds of messages giaoban sends (the `kind` of `tick --json`).
+pub const NOTICE_KINDS: [&str; 7] = [
+    "reminder",
+    "late",
+    "urge",
+    "received_late",
+    "invalid",
+    "summary",
+    "case_digest",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoticeKind {
+    Reminder,
+    Late,
+    Urge,
+    ReceivedLate,
+    Invalid,
+    Summary,
+    CaseDigest,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Reminder => "reminder",
+            NoticeKind::Late => "late",
+            NoticeKind::Urge => "urge",
+            NoticeKind::ReceivedLate => "received_late",
+            NoticeKind::Invalid => "invalid",
+            NoticeKind::Summary => "summary",
+            NoticeKind::CaseDigest => "case_digest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<NoticeKind> {
+        [
+            NoticeKind::Reminder,
+            NoticeKind::Late,
+            NoticeKind::Urge,
+            NoticeKind::ReceivedLate,
+            NoticeKind::Invalid,
+            NoticeKind::Summary,
+            NoticeKind::CaseDigest,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A notice already in the outbox, as the planner needs to see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastNotice {
+    pub kind: NoticeKind,
+    pub key: String,
+    /// What the notice covered (units for received-late notes, `unit#error`
+    /// for invalid-file notes), so each is announced once.
+    pub atoms: Vec<String>,
+}
+
+/// A message to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub key: String,
+    pub report: Option<String>,
+    pub period: Option<Period>,
+    pub units: Vec<String>,
+    pub atoms: Vec<String>,
+    /// Telegram HTML.
+    pub text: String,
+    /// Held to the next working window unless urgent.
+    pub not_before: DateTime<Utc>,
+}
+
+/// What the store knows about one report-period at `now`.
+#[derive(Debug, Clone)]
+pub struct PeriodInput<'a> {
+    pub report: &'a Report,
+    pub period: Period,
+    /// Facts of the units that sent anything (others are missing).
+    pub facts: Vec<UnitFacts>,
+    /// Notices already queued for this report-period.
+    pub past: Vec<PastNotice>,
+}
+
+/// A unit with its state at the evaluation instant.
+#[derive(Debug, Clone)]
+pub struct UnitStatus<'a> {
+    pub unit: &'a Unit,
+    pub state: UnitState,
+    pub facts: Option<&'a UnitFacts>,
+}
+
+/// Every expected unit of a report-period with its state, in config order.
+pub fn period_status<'a>(
+    regime: &'a Regime,
+    report: &'a Report,
+    period: Period,
+    facts: &'a [UnitFacts],
+    d: &Deadlines,
+) -> Vec<UnitStatus<'a>> {
+    regime
+        .expected_units(report, period)
+        .into_iter()
+        .map(|unit| {
+            let f = facts.iter().find(|f| f.unit == unit.id);
+            UnitStatus {
+                unit,
+                state: unit_state(d, f),
+                facts: f,
+            }
+        })
+        .collect()
+}
+
+/// The notices one report-period calls for at `now` that are not in `past`.
+pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>) -> Vec<Notice> {
+    let report = input.report;
+    let period = input.period;
+    let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+    let statuses = period_status(regime, report, period, &input.facts, &d);
+    let outstanding: Vec<&UnitStatus<'_>> = statuses.iter().filter(|s| s.state.is_outstanding()).collect();
+    let already = |key: &str| input.past.iter().any(|p| p.key == key);
+    let mut out = Vec::new();
+    let mut push = |kind: NoticeKind, key: String, units: Vec<String>, atoms: Vec<String>, text: String| {
+        out.push(Notice {
+            kind,
+            key,
+            report: Some(report.id.clone()),
+            period: Some(period),
+            units,
+            atoms,
+            not_before: hold(regime, kind, now),
+            text,
+        });
+    };
+    let unit_ids = |list: &[&UnitStatus<'_>]| list.iter().map(|s| s.unit.id.clone()).collect::<Vec<_>>();
+
+    // Reminders: only before the deadline, only the latest one due.
+    if now < d.due
+        && !outstanding.is_empty()
+        && let Some((span, _)) = d
+            .reminders
+            .iter()
+            .filter(|(_, at)| *at <= now)
+            .max_by_key(|(_, at)| *at)
+    {
+        let key = format!("reminder:{}:{}:{}", report.id, period, span);
+        if !already(&key) {
+            let text = render::reminder(regime, report, &d, &outstanding, statuses.len());
+            push(NoticeKind::Reminder, key, unit_ids(&outstanding), Vec::new(), text);
+        }
+    }
+
+    // Late alert and urges: one series after the grace, latest due member only.
+    let series: Vec<DateTime<Utc>> = std::iter::once(d.late_after).chain(d.urges.iter().copied()).collect();
+    let current = series.iter().rposition(|at| *at <= now).filter(|&k| {
+        // A member is current until the next one is due; the last for STALE_AFTER.
+        let slot_end = series.get(k + 1).copied().unwrap_or(series[k] + STALE_AFTER);
+        now < slot_end
+    });
+    if let (Some(occurrence), false) = (current, outstanding.is_empty()) {
+        let (kind, key) = if occurrence == 0 {
+            (NoticeKind::Late, format!("late:{}:{}", report.id, period))
+        } else {
+            (
+                NoticeKind::Urge,
+                format!("urge:{}:{}:{}", report.id, period, occurrence),
+            )
+        };
+        if !already(&key) {
+            let text = if occurrence == 0 {
+                render::late(regime, report, &d, &outstanding, statuses.len())
+            } else {
+                render::urge(
+                    regime,
+                    report,
+                    &d,
+                    &outstanding,
+                    statuses.len(),
+                    occurrence,
+                    d.urges.len(),
+                    now,
+                )
+            };
+            push(kind, key, unit_ids(&outstanding), Vec::new(), text);
+        }
+    }
+
+    // Received late: each late unit once.
+    let noted = |kind: NoticeKind, atom: &str| {
+        input
+            .past
+            .iter()
+            .any(|p| p.kind == kind && p.atoms.iter().any(|a| a == atom))
+    };
+    let recent = |t: DateTime<Utc>| t > now - STALE_AFTER;
+    let newly_late: Vec<&UnitStatus<'_>> = statuses
+        .iter()
+        .filter(|s| s.state == UnitState::Late && !noted(NoticeKind::ReceivedLate, &s.unit.id))
+        .filter(|s| s.facts.and_then(UnitFacts::first_received_at).is_some_and(recent))
+        .collect();
+    if !newly_late.is_empty() {
+        let ids = unit_ids(&newly_late);
+        let key = format!("received_late:{}:{}:{}", report.id, period, ids.join(","));
+        if !already(&key) {
+            let text = render::received_late(regime, report, &d, &newly_late);
+            push(NoticeKind::ReceivedLate, key, ids.clone(), ids, text);
+        }
+    }
+
+    // Invalid files: each distinct error of each unit once, while it is still
+    // the latest word from that unit.
+    let mut bad: Vec<(&UnitStatus<'_>, &str, String)> = Vec::new();
+    for s in &statuses {
+        let Some(f) = s.facts else { continue };
+        let mut seen = Vec::new();
+        for r in f.open_errors().filter(|r| recent(r.submitted_at)) {
+            let atom = format!("{}#{}", s.unit.id, short_hash(&r.error));
+            if !seen.contains(&atom) && !noted(NoticeKind::Invalid, &atom) {
+                seen.push(atom.clone());
+                bad.push((s, r.error.as_str(), atom));
+            }
+        }
+    }
+    if !bad.is_empty() {
+        let atoms: Vec<String> = bad.iter().map(|(_, _, a)| a.clone()).collect();
+        let mut units: Vec<String> = bad.iter().map(|(s, _, _)| s.unit.id.clone()).collect();
+        units.dedup();
+        let key = format!("invalid:{}:{}:{}", report.id, period, atoms.join(","));
+        if !already(&key) {
+            let items: Vec<(&Unit, &str)> = bad.iter().map(|(s, e, _)| (s.unit, *e)).collect();
+            let text = render::invalid(regime, report, period, &items);
+            push(NoticeKind::Invalid, key, units, atoms, text);
+        }
+    }
+    out
+}
+
+/// A short stable fingerprint of an error text (FNV-1a, 32 bits, hex), so the
+/// same fault is announced once however often the file is read again.
+pub fn short_hash(s: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+/// When a notice of `kind` planned at `now` may be delivered: `now` inside the
+/// working window (or for an urgent kind), else the window's next opening.
+pub fn hold(regime: &Regime, kind: NoticeKind, now: DateTime<Utc>) -> DateTime<Utc> {
+    if regime.working_hours.urgent.iter().any(|k| k == kind.as_str()) {
+        return now;
+    }
+    next_opening(&regime.working_hours, &regime.calendar, &regime.timezone, now)
+}
+
+/// `t` when it is inside the working window on a working day, else the next
+/// instant the window opens.
+pub fn next_opening(
+    hours: &WorkingHours,
+    cal: &super::calendar::WorkCalendar,
+    tz: &chrono_tz::Tz,
+    t: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let local = t.with_timezone(tz);
+    let date = local.date_naive();
+    let time = local.time();
+    if cal.is_working_day(date) && time >= hours.from && time <= hours.to {
+        return t;
+    }
+    let mut day = if cal.is_working_day(date) && time < hours.from {
+        date
+    } else {
+        date + Duration::days(1)
+    };
+    // A calendar has working days within a few weeks; bound the search anyway.
+    for _ in 0..400 {
+        if cal.is_working_day(day) {
+            break;
+        }
+        day = day.succ_opt().unwrap_or(day);
+    }
+    let naive = NaiveDateTime::new(day, hours.from);
+    match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+        // A gap at the opening hour (a DST jump): open an hour later.
+        LocalResult::None => tz
+            .from_local_datetime(&(naive + Duration::hours(1)))
+            .earliest()
+            .map_or(t, |x| x.with_timezone(&Utc)),
+    }
+}

@@ -1,0 +1,243 @@
+//! A unit's submission as read from a file (any format), and its validation
+//! against the report: names resolved to metric keys, counts checked, rules
+//! applied. Errors read in the chat language because they are shown to units.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use super::period::Period;
+use super::regime::{Language, Report};
+use super::text::normalize_header;
+
+/// A value as written in the file, before it is known to be a count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawValue {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Empty,
+}
+
+/// A case (đơn thư) as a unit reports it. Only these fields are kept: names
+/// or contacts of complainants are never read into this struct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub reference: String,
+    pub kind: String,
+    pub received_on: Option<NaiveDate>,
+    pub accepted_on: Option<NaiveDate>,
+    pub complex: bool,
+    pub extensions: u32,
+    pub resolved_on: Option<NaiveDate>,
+}
+
+/// A parsed file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Submission {
+    pub unit: Option<String>,
+    pub report: Option<String>,
+    pub period: Option<String>,
+    pub submitted_at: Option<DateTime<FixedOffset>>,
+    /// (name as written: key, label or alias; value), in file order.
+    pub metrics: Vec<(String, RawValue)>,
+    pub cases: Vec<CaseRecord>,
+}
+
+/// One reason a submission is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    WrongUnit { found: String },
+    WrongReport { found: String },
+    WrongPeriod { found: String, expected: Period },
+    UnknownMetric { name: String },
+    MissingMetric { label: String },
+    DuplicateMetric { label: String },
+    NotACount { label: String, value: String },
+    Negative { label: String, value: i64 },
+    RuleBroken { message: String, check: String },
+    NoMetrics,
+}
+
+impl Fault {
+    pub fn render(&self, lang: Language) -> String {
+        let en = lang.is_english();
+        match self {
+            Fault::WrongUnit { found } if en => format!("the file is for unit '{found}'"),
+            Fault::WrongUnit { found } => format!("tệp ghi đơn vị '{found}', không phải đơn vị này"),
+            Fault::WrongReport { found } if en => format!("the file is for report '{found}'"),
+            Fault::WrongReport { found } => format!("tệp ghi báo cáo '{found}', không phải báo cáo này"),
+            Fault::WrongPeriod { found, expected } if en => {
+                format!("the file is for period '{found}', expected {expected}")
+            }
+            Fault::WrongPeriod { found, expected } => {
+                format!("tệp ghi kỳ báo cáo '{found}', cần kỳ {expected}")
+            }
+            Fault::UnknownMetric { name } if en => format!("unknown figure '{name}'"),
+            Fault::UnknownMetric { name } => format!("chỉ tiêu không có trong biểu mẫu: '{name}'"),
+            Fault::MissingMetric { label } if en => format!("missing figure '{label}'"),
+            Fault::MissingMetric { label } => format!("thiếu chỉ tiêu '{label}'"),
+            Fault::DuplicateMetric { label } if en => format!("figure '{label}' is given twice"),
+            Fault::DuplicateMetric { label } => format!("chỉ tiêu '{label}' bị ghi hai lần"),
+            Fault::NotACount { label, value } if en => {
+                format!("'{label}' = '{value}' is not a whole number")
+            }
+            Fault::NotACount { label, value } => {
+                format!("'{label}' = '{value}' không phải số nguyên")
+            }
+            Fault::Negative { label, value } if en => format!("'{label}' = {value} is negative"),
+            Fault::Negative { label, value } => format!("'{label}' = {value} là số âm"),
+            Fault::RuleBroken { message, check } => format!("{message} ({check})"),
+            Fault::NoMetrics if en => "the file has no figures".to_string(),
+            Fault::NoMetrics => "tệp không có số liệu".to_string(),
+        }
+    }
+}
+
+/// Renders faults as one line for storage and chat.
+pub fn describe(faults: &[Fault], lang: Language) -> String {
+    faults.iter().map(|f| f.render(lang)).collect::<Vec<_>>().join("; ")
+}
+
+/// Reads a count written as `8651`, `8.651`, `8 651` or `8,651.0`-free text.
+/// Dots and spaces are accepted only as thousands separators (groups of three),
+/// as Vietnamese templates write them; a decimal comma is not a count.
+pub fn parse_count(v: &RawValue) -> Result<i64, String> {
+    match v {
+        RawValue::Int(n) => Ok(*n),
+        RawValue::Float(f) => {
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                Ok(*f as i64)
+            } else {
+                Err(f.to_string())
+            }
+        }
+        RawValue::Empty => Err(String::new()),
+        RawValue::Text(s) => {
+            let t = s.trim();
+            let (neg, body) = match t.strip_prefix('-') {
+                Some(rest) => (true, rest.trim_start()),
+                None => (false, t),
+            };
+            let groups: Vec<&str> = body.split(['.', ' ', '\u{a0}']).collect();
+            let well_grouped = !body.is_empty()
+                && groups
+                    .iter()
+                    .all(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+                && groups.iter().skip(1).all(|g| g.len() == 3)
+                && (groups.len() == 1 || groups[0].len() <= 3);
+            if !well_grouped {
+                return Err(s.clone());
+            }
+            let digits: String = groups.concat();
+            let n: i64 = digits.parse().map_err(|_| s.clone())?;
+            Ok(if neg { -n } else { n })
+        }
+    }
+}
+
+/// Resolves a name written in a file (key, label or alias, any case) to a
+/// metric key of `report`.
+pub fn resolve_metric<'a>(report: &'a Report, name: &str) -> Option<&'a str> {
+    let wanted = normalize_header(name);
+    report
+        .metrics
+        .iter()
+        .find(|m| {
+            normalize_header(&m.key) == wanted
+                || normalize_header(&m.label) == wanted
+                || m.aliases.iter().any(|a| normalize_header(a) == wanted)
+        })
+        .map(|m| m.key.as_str())
+}
+
+/// Checks a submission for `unit`/`period` of `report`; on success returns
+/// the figures by metric key.
+pub fn validate(
+    report: &Report,
+    unit: &str,
+    period: Period,
+    sub: &Submission,
+) -> Result<BTreeMap<String, i64>, Vec<Fault>> {
+    let mut faults = Vec::new();
+    if let Some(u) = sub.unit.as_deref().map(str::trim).filter(|u| !u.is_empty())
+        && u != unit
+    {
+        faults.push(Fault::WrongUnit { found: u.to_string() });
+    }
+    if let Some(r) = sub.report.as_deref().map(str::trim).filter(|r| !r.is_empty())
+        && r != report.id
+    {
+        faults.push(Fault::WrongReport { found: r.to_string() });
+    }
+    if let Some(p) = sub.period.as_deref().map(str::trim).filter(|p| !p.is_empty())
+        && Period::parse(p).ok() != Some(period)
+    {
+        faults.push(Fault::WrongPeriod {
+            found: p.to_string(),
+            expected: period,
+        });
+    }
+    if sub.metrics.is_empty() {
+        faults.push(Fault::NoMetrics);
+    }
+    let mut figures = BTreeMap::new();
+    for (name, value) in &sub.metrics {
+        let Some(key) = resolve_metric(report, name) else {
+            faults.push(Fault::UnknownMetric { name: name.clone() });
+            continue;
+        };
+        let label = report.metric(key).map_or(key, |m| m.label.as_str()).to_string();
+        match parse_count(value) {
+            Ok(n) if n < 0 => faults.push(Fault::Negative { label, value: n }),
+            Ok(n) => {
+                if figures.insert(key.to_string(), n).is_some() {
+                    faults.push(Fault::DuplicateMetric { label });
+                }
+            }
+            Err(text) => faults.push(Fault::NotACount { label, value: text }),
+        }
+    }
+    if !sub.metrics.is_empty() {
+        for m in report.metrics.iter().filter(|m| m.required) {
+            if !figures.contains_key(&m.key)
+                && !faults.iter().any(|f| matches!(f, Fault::NotACount { label, .. } | Fault::Negative { label, .. } if *label == m.label))
+            {
+                faults.push(Fault::MissingMetric { label: m.label.clone() });
+            }
+        }
+    }
+    if faults.is_empty() {
+        let lookup = |k: &str| figures.get(k).map(|n| *n as f64);
+        for rule in &report.rules {
+            if rule.check.holds(&lookup) == Some(false) {
+                faults.push(Fault::RuleBroken {
+                    message: rule.message.clone(),
+                    check: rule.check.source().to_string(),
+                });
+            }
+        }
+    }
+    if faults.is_empty() { Ok(figures) } else { Err(faults) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_with_or_without_vietnamese_thousands_dots() {
+        let t = |s: &str| parse_count(&RawValue::Text(s.into()));
+        assert_eq!(t("8.651"), Ok(8651));
+        assert_eq!(t("8651"), Ok(8651));
+        assert_eq!(t("1.234.567"), Ok(1_234_567));
+        assert_eq!(t(" 8 651 "), Ok(8651));
+        assert!(t("8,5").is_err());
+        assert!(t("86.51").is_err());
+        assert!(t("abc").is_err());
+        assert!(t("").is_err());
+        assert!(t("99999999999999999999").is_err());
+        assert_eq!(parse_count(&RawValue::Float(12.0)), Ok(12));
+        assert!(parse_count(&RawValue::Float(12.5)).is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! The jobs, each "find what is due, act, record": a planner tick, a
+//! collection pass, a delivery pass, and the status evaluation behind the
+//! `status` command. The daemon schedules them; the CLI runs them once.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::collect::{self, CollectError, Filter, UnitOutcome};
+use crate::config::Config;
+use crate::domain::deadline::{Deadlines, active_periods, deadlines};
+use crate::domain::period::Period;
+use crate::domain::plan::{Notice, PeriodInput, period_status, plan_period};
+use crate::domain::regime::Report;
+use crate::domain::status::UnitState;
+use crate::store::{Store, StoreError, jobs as runs, outbox, submissions};
+
+/// One queued message, as `tick --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    pub kind: &'static str,
+    pub key: String,
+    pub report: Option<String>,
+    pub period: Option<String>,
+    pub units: Vec<String>,
+    pub not_before: DateTime<Utc>,
+}
+
+impl From<&Notice> for Queued {
+    fn from(n: &Notice) -> Self {
+        Queued {
+            kind: n.kind.as_str(),
+            key: n.key.clone(),
+            report: n.report.clone(),
+            period: n.period.map(|p| p.label()),
+            units: n.units.clone(),
+            not_before: n.not_before,
+        }
+    }
+}
+
+/// One planner pass at `now`: plans every active report-period and queues
+/// what is new, in one write transaction so concurrent ticks take turns.
+pub async fn tick(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
+    let regime = &config.regime;
+    let today = now.with_timezone(&regime.timezone).date_naive();
+    let mut tx = store.begin_immediate().await?;
+    let mut queued = Vec::new();
+    for report in &regime.reports {
+        for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
+            let label = period.label();
+            let facts = submissions::period_facts(&mut tx, &report.id, &label, now).await?;
+            let past = outbox::past_notices(&mut tx, &report.id, &label).await?;
+            let input = PeriodInput {
+                report,
+                period,
+                facts,
+                past,
+            };
+            for notice in plan_period(regime, &input, now) {
+                let row = outbox::NewRow {
+                    key: &notice.key,
+                    kind: notice.kind.as_str(),
+                    report: notice.report.as_deref(),
+                    period: Some(&label),
+                    units: &notice.units,
+                    atoms: &notice.atoms,
+                    text: &notice.text,
+                    planned_at: now,
+                    not_before: notice.not_before,
+                };
+                if outbox::enqueue(&mut tx, &row).await? {
+                    queued.push(notice);
+                }
+            }
+        }
+    }
+    runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
+/// A collection pass, logged one line per unit and one summary line.
+pub async fn collect_pass(
+    config: &Config,
+    store: &Store,
+    filter: &Filter,
+    now: DateTime<Utc>,
+) -> Result<Vec<UnitOutcome>, CollectError> {
+    let outcomes = collect::collect(config, store, filter, now).await?;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for o in &outcomes {
+        *counts.entry(o.outcome.as_str()).or_default() += 1;
+        match &o.outcome {
+            collect::Outcome::Failed { error } => {
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+            }
+            collect::Outcome::Rejected { error } => {
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+            }
+            _ => {
+                tracing::info!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), "collect")
+            }
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    tracing::info!(units = outcomes.len(), "collection pass done: {}", summary.join(" "));
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    runs::set_last_run(&mut conn, "collect", now, Some(&summary.join(" "))).await?;
+    Ok(outcomes)
+}
+
+/// One unit's line in `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitLine {
+    pub unit: String,
+    pub name: String,
+    pub state: UnitState,
+    /// When the valid report that decides timeliness was sent.
+    pub received_at: Option<DateTime<Utc>>,
+    /// The revision in force.
+    pub revision: Option<i64>,
+    /// Accepted revisions received so far.
+    pub revisions: usize,
+    pub metrics: BTreeMap<String, i64>,
+    /// Rejections newer than the revision in force.
+    pub errors: Vec<String>,
+    pub last_collect: Option<LastCollect>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LastCollect {
+    pub at: DateTime<Utc>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// The `status` document of one report-period.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeriodStatus {
+    pub report: String,
+    pub period: String,
+    pub at: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    pub late_after: DateTime<Utc>,
+    pub units: Vec<UnitLine>,
+    #[serde(skip)]
+    pub deadlines: Option<Deadlines>,
+}
+
+/// The period `status` shows when none is given: among the periods open at
+/// `at`, the one whose deadline is nearest.
+pub fn default_period(config: &Config, report: &Report, at: DateTime<Utc>) -> Option<Period> {
+    let regime = &config.regime;
+    let today = at.with_timezone(&regime.timezone).date_naive();
+    active_periods(&report.timing, today, &regime.timezone, &regime.calendar)
+        .into_iter()
+        .min_by_key(|p| {
+            let d = deadlines(&report.timing, *p, &regime.timezone, &regime.calendar);
+            (d.due - at).num_seconds().abs()
+        })
+}
+
+/// Evaluates a report-period at `at`, counting only what was sent by then.
+pub async fn status(
+    config: &Config,
+    store: &Store,
+    report: &Report,
+    period: Period,
+    at: DateTime<Utc>,
+) -> Result<PeriodStatus, StoreError> {
+    let regime = &config.regime;
+    let label = period.label();
+    let mut conn = store.pool().acquire().await?;
+    let facts = submissions::period_facts(&mut conn, &report.id, &label, at).await?;
+    let results = submissions::collect_results(&mut conn, &report.id, &label).await?;
+    let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+    let units = period_status(regime, report, period, &facts, &d)
+        .into_iter()
+        .map(|s| {
+            let latest = s.facts.and_then(|f| f.latest());
+            UnitLine {
+                unit: s.unit.id.clone(),
+                name: s.unit.name.clone(),
+                state: s.state,
+                received_at: s.facts.and_then(|f| f.first_received_at()),
+                revision: latest.map(|r| r.revision),
+                revisions: s.facts.map_or(0, |f| f.revisions.len()),
+                metrics: latest.map(|r| r.metrics.clone()).unwrap_or_default(),
+                errors: s
+                    .facts
+                    .map(|f| f.open_errors().map(|r| r.error.clone()).collect())
+                    .unwrap_or_default(),
+                last_collect: results.iter().find(|r| r.unit == s.unit.id).map(|r| LastCollect {
+                    at: r.at,
+                    outcome: r.outcome.clone(),
+                    detail: r.detail.clone(),
+                }),
+            }
+        })
+        .collect();
+    Ok(PeriodStatus {
+        report: report.id.clone(),
+        period: label,
+        at,
+        due: d.due,
+        late_after: d.late_after,
+        units,
+        deadlines: Some(d),
+    })
+}

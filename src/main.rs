@@ -1,0 +1,255 @@
+//! The `giaoban` command line: parse, load the config, call into the library.
+//! Exit codes: 0 ok, 1 runtime failure, 2 bad config or bad arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+
+use giaoban::collect::Filter;
+use giaoban::config::Config;
+use giaoban::domain::period::Period;
+use giaoban::notify::{Courier, console::Console};
+use giaoban::store::Store;
+use giaoban::{cli, daemon, demo, jobs};
+
+#[derive(Parser)]
+#[command(
+    name = "giaoban",
+    version,
+    about = "Runs a reporting regime: collects reports, flags late ones, posts to Telegram"
+)]
+struct Cli {
+    /// The config file.
+    #[arg(
+        long,
+        global = true,
+        env = "GIAOBAN_CONFIG",
+        default_value = "/etc/giaoban/giaoban.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: scheduled collection, planner ticks and delivery.
+    Run,
+    /// Validate the config and print what it understood.
+    Check,
+    /// One collection pass now.
+    Collect {
+        #[arg(long)]
+        report: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        unit: Option<String>,
+        /// Collect as if it were this instant (RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// One planner pass at TIME, then deliver what is due, then exit.
+    Tick {
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per-unit table of a report-period.
+    Status {
+        #[arg(long)]
+        report: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The whole pipeline on a simulated clock through one reporting cycle.
+    Demo,
+}
+
+/// A failure with its exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn bad(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> Failure {
+    Failure {
+        code: 1,
+        message: e.to_string(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_settings = match &cli.command {
+        Command::Run => Config::load(&cli.config).map(|c| c.log).unwrap_or_default(),
+        _ => Default::default(),
+    };
+    daemon::init_logging(&log_settings, matches!(cli.command, Command::Run));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("giaoban: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("giaoban: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    if let Command::Demo = cli.command {
+        return demo::run().await.map_err(failed);
+    }
+    let config = Config::load(&cli.config).map_err(|e| bad(e.to_string()))?;
+    let tz = config.regime.timezone;
+    let at = |s: &Option<String>| s.as_deref().map(|s| cli::parse_at(s, &tz)).transpose().map_err(bad);
+    match cli.command {
+        Command::Check => {
+            print!("{}", cli::describe_config(&config, Utc::now()));
+            Ok(())
+        }
+        Command::Run => daemon::run(config, cli.config.clone()).await.map_err(|e| Failure {
+            code: e.exit_code(),
+            message: e.to_string(),
+        }),
+        Command::Collect {
+            report,
+            period,
+            unit,
+            at: at_arg,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let period = period
+                .as_deref()
+                .map(Period::parse)
+                .transpose()
+                .map_err(|e| bad(e.to_string()))?;
+            let store = open(&config).await?;
+            let filter = Filter { report, period, unit };
+            let outcomes = jobs::collect_pass(&config, &store, &filter, now)
+                .await
+                .map_err(|e| match e {
+                    giaoban::collect::CollectError::Store(s) => failed(s),
+                    other => bad(other.to_string()),
+                })?;
+            for o in &outcomes {
+                let detail = o.outcome.detail().map(|d| format!(": {d}")).unwrap_or_default();
+                println!(
+                    "{} {} {:<18} {}{detail}",
+                    o.report,
+                    o.period,
+                    o.unit,
+                    o.outcome.as_str()
+                );
+            }
+            Ok(())
+        }
+        Command::Tick { at: at_arg, json } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let store = open(&config).await?;
+            let queued = jobs::tick(&config, &store, now).await.map_err(failed)?;
+            let mut courier = daemon::courier(&config).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })?;
+            if json {
+                // The JSON document is the whole of stdout: the console courier
+                // must not print into it.
+                courier = match courier {
+                    Courier::Console(_) => Courier::Console(Console::new(Box::new(std::io::stderr()), tz)),
+                };
+            }
+            let delivery = giaoban::notify::deliver(&store, &mut courier, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                let doc = serde_json::json!({
+                    "at": now,
+                    "queued": queued.iter().map(jobs::Queued::from).collect::<Vec<_>>(),
+                    "delivered": delivery,
+                });
+                println!("{doc}");
+            } else {
+                eprintln!(
+                    "tick at {}: {} queued, {} delivered",
+                    now.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
+                    queued.len(),
+                    delivery.sent
+                );
+            }
+            Ok(())
+        }
+        Command::Status {
+            report,
+            period,
+            at: at_arg,
+            json,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let store = open(&config).await?;
+            let reports: Vec<_> = match &report {
+                Some(r) => vec![
+                    config
+                        .regime
+                        .report(r)
+                        .ok_or_else(|| bad(format!("no report '{r}' in the config")))?,
+                ],
+                None => config.regime.reports.iter().collect(),
+            };
+            let mut docs = Vec::new();
+            for rep in reports {
+                let p = match &period {
+                    Some(p) => Period::parse_as(rep.timing.period_kind, p).map_err(|e| bad(e.to_string()))?,
+                    None => match jobs::default_period(&config, rep, now) {
+                        Some(p) => p,
+                        None => continue,
+                    },
+                };
+                docs.push(jobs::status(&config, &store, rep, p, now).await.map_err(failed)?);
+            }
+            if json {
+                let out = if docs.len() == 1 {
+                    serde_json::to_value(&docs[0])
+                } else {
+                    serde_json::to_value(serde_json::json!({ "reports": docs }))
+                };
+                println!("{}", out.map_err(failed)?);
+            } else {
+                for (i, d) in docs.iter().enumerate() {
+                    if i > 0 {
+                        println!();
+                    }
+                    print!("{}", cli::status_table(&config, d));
+                }
+            }
+            Ok(())
+        }
+        Command::Demo => unreachable!("handled above"),
+    }
+}
+
+async fn open(config: &Config) -> Result<Store, Failure> {
+    match &config.storage {
+        giaoban::config::Storage::Sqlite { path } => Store::open(path).await.map_err(failed),
+    }
+}

@@ -1,0 +1,217 @@
+//! Submissions (every revision and every rejected file) and the last
+//! collection result per unit.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqliteConnection};
+
+use super::{StoreError, parse_ts, ts};
+use crate::domain::status::{Rejection, Revision, UnitFacts};
+
+/// The newest row from a unit for a report-period, whatever its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSeen {
+    pub content_hash: String,
+    pub accepted: bool,
+}
+
+pub struct NewSubmission<'a> {
+    pub report: &'a str,
+    pub period: &'a str,
+    pub unit: &'a str,
+    pub content_hash: &'a str,
+    pub submitted_at: DateTime<Utc>,
+    pub collected_at: DateTime<Utc>,
+    pub source: &'a str,
+    pub format: &'a str,
+}
+
+pub async fn last_seen(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+    unit: &str,
+) -> Result<Option<LastSeen>, StoreError> {
+    let row = sqlx::query(
+        "SELECT content_hash, accepted FROM submissions
+         WHERE report = $1 AND period = $2 AND unit = $3 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(report)
+    .bind(period)
+    .bind(unit)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| LastSeen {
+        content_hash: r.get(0),
+        accepted: r.get::<i64, _>(1) != 0,
+    }))
+}
+
+/// Stores an accepted file as the next revision; returns its number.
+pub async fn insert_accepted(
+    conn: &mut SqliteConnection,
+    s: &NewSubmission<'_>,
+    metrics: &BTreeMap<String, i64>,
+) -> Result<i64, StoreError> {
+    let metrics = serde_json::to_string(metrics).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let row = sqlx::query(
+        "INSERT INTO submissions
+           (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics)
+         VALUES ($1, $2, $3, 1,
+           (SELECT COALESCE(MAX(revision), 0) + 1 FROM submissions WHERE report = $1 AND period = $2 AND unit = $3),
+           $4, $5, $6, $7, $8, $9)
+         RETURNING revision",
+    )
+    .bind(s.report)
+    .bind(s.period)
+    .bind(s.unit)
+    .bind(s.content_hash)
+    .bind(ts(s.submitted_at))
+    .bind(ts(s.collected_at))
+    .bind(s.source)
+    .bind(s.format)
+    .bind(metrics)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.get(0))
+}
+
+/// Stores a rejected file with its error. It never replaces a revision.
+pub async fn insert_rejected(
+    conn: &mut SqliteConnection,
+    s: &NewSubmission<'_>,
+    error: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO submissions
+           (report, period, unit, accepted, revision, error, content_hash, submitted_at, collected_at, source, format)
+         VALUES ($1, $2, $3, 0, NULL, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(s.report)
+    .bind(s.period)
+    .bind(s.unit)
+    .bind(error)
+    .bind(s.content_hash)
+    .bind(ts(s.submitted_at))
+    .bind(ts(s.collected_at))
+    .bind(s.source)
+    .bind(s.format)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Everything each unit submitted for a report-period by `at` (submission
+/// time), accepted revisions and rejections each oldest first.
+pub async fn period_facts(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<UnitFacts>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT unit, accepted, revision, error, submitted_at, metrics FROM submissions
+         WHERE report = $1 AND period = $2 AND submitted_at <= $3
+         ORDER BY unit, submitted_at, id",
+    )
+    .bind(report)
+    .bind(period)
+    .bind(ts(at))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: Vec<UnitFacts> = Vec::new();
+    for row in rows {
+        let unit: String = row.get(0);
+        if out.last().is_none_or(|f| f.unit != unit) {
+            out.push(UnitFacts {
+                unit: unit.clone(),
+                ..UnitFacts::default()
+            });
+        }
+        let facts = out.last_mut().expect("pushed above");
+        let submitted_at = parse_ts(&row.get::<String, _>(4))?;
+        if row.get::<i64, _>(1) != 0 {
+            let metrics: Option<String> = row.get(5);
+            let metrics = match metrics {
+                Some(m) => serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                None => BTreeMap::new(),
+            };
+            facts.revisions.push(Revision {
+                revision: row.get::<Option<i64>, _>(2).unwrap_or(0),
+                submitted_at,
+                metrics,
+            });
+        } else {
+            facts.rejections.push(Rejection {
+                submitted_at,
+                error: row.get::<Option<String>, _>(3).unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The last collection outcome of a unit for a report-period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectResult {
+    pub unit: String,
+    pub at: DateTime<Utc>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+pub async fn set_collect_result(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+    unit: &str,
+    at: DateTime<Utc>,
+    outcome: &str,
+    detail: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO collect_results (report, period, unit, at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome, detail = excluded.detail",
+    )
+    .bind(report)
+    .bind(period)
+    .bind(unit)
+    .bind(ts(at))
+    .bind(outcome)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn collect_results(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+) -> Result<Vec<CollectResult>, StoreError> {
+    let rows = sqlx::query("SELECT unit, at, outcome, detail FROM collect_results WHERE report = $1 AND period = $2")
+        .bind(report)
+        .bind(period)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(CollectResult {
+                unit: r.get(0),
+                at: parse_ts(&r.get::<String, _>(1))?,
+                outcome: r.get(2),
+                detail: r.get(3),
+            })
+        })
+        .collect()
+}
+
+/// The periods of a report that have any submission, newest label last.
+pub async fn periods_with_data(conn: &mut SqliteConnection, report: &str) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT DISTINCT period FROM submissions WHERE report = $1 ORDER BY period")
+        .bind(report)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
