@@ -97,42 +97,45 @@ pub fn offset_of(text: &str, path: &KeyPath) -> Option<usize> {
     best
 }
 
-/// The deepest key path whose key or value span contains `offset`.
+/// The deepest key path whose key or value span contains `offset`. Container
+/// spans are not trusted (an array of tables spans only its headers), so
+/// every branch is searched.
 pub fn path_at(text: &str, offset: usize) -> KeyPath {
     let Ok(doc) = DeTable::parse(text) else {
         return KeyPath::root();
     };
     let mut path = KeyPath::root();
-    descend_table(doc.get_ref(), offset, &mut path);
+    search_table(doc.get_ref(), offset, &mut path);
     path
 }
 
-fn descend_table(table: &DeTable<'_>, offset: usize, path: &mut KeyPath) {
+fn search_table(table: &DeTable<'_>, offset: usize, path: &mut KeyPath) -> bool {
     for (key, value) in table.iter() {
-        let in_key = key.span().contains(&offset);
-        let in_value = value.span().contains(&offset);
-        if in_key || in_value {
-            path.0.push(Seg::Key(key.get_ref().to_string()));
-            if in_value {
-                descend_value(value.get_ref(), offset, path);
-            }
-            return;
+        path.0.push(Seg::Key(key.get_ref().to_string()));
+        if search_value(value.get_ref(), offset, path) {
+            return true;
         }
+        if key.span().contains(&offset) || value.span().contains(&offset) {
+            return true;
+        }
+        path.0.pop();
     }
+    false
 }
 
-fn descend_value(value: &DeValue<'_>, offset: usize, path: &mut KeyPath) {
+fn search_value(value: &DeValue<'_>, offset: usize, path: &mut KeyPath) -> bool {
     match value {
-        DeValue::Table(t) => descend_table(t, offset, path),
+        DeValue::Table(t) => search_table(t, offset, path),
         DeValue::Array(a) => {
             for (i, v) in a.iter().enumerate() {
-                if v.span().contains(&offset) {
-                    path.0.push(Seg::Index(i));
-                    descend_value(v.get_ref(), offset, path);
-                    return;
+                path.0.push(Seg::Index(i));
+                if search_value(v.get_ref(), offset, path) || v.span().contains(&offset) {
+                    return true;
                 }
+                path.0.pop();
             }
+            false
         }
-        _ => {}
+        _ => false,
     }
 }

@@ -203,7 +203,7 @@ pub fn validate(
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
             v.err(
                 &tp.key("api_url"),
-                format!("'{api_url}' must start with http:// or https://"),
+                "api_url must start with http:// or https:// (it is never echoed: it might hold a token)",
             );
         }
         if api_url.contains("/bot") {

@@ -1,0 +1,126 @@
+//! `giaoban check`: what it understood, and errors that name file, line and key.
+
+mod support;
+
+use support::{OFFICE, Office};
+
+fn check_fails(config: &str) -> String {
+    let office = Office::new(config);
+    let out = office.run(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "a bad config exits 2");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("giaoban.toml:"), "the message names the file: {err}");
+    err
+}
+
+#[test]
+fn a_valid_config_is_described_with_next_firing_times() {
+    let office = Office::new(OFFICE);
+    let out = office.ok(&["check"]);
+    assert!(out.contains("valid"), "{out}");
+    assert!(out.contains("units (3)"), "{out}");
+    assert!(out.contains("9m — Báo cáo giao ban 9 tháng"), "{out}");
+    assert!(out.contains("collect \"0 0 */2 * * *\": next"), "{out}");
+    let tick_line = out
+        .lines()
+        .find(|l| l.contains("tick \"0 * * * * *\""))
+        .expect("tick schedule shown");
+    assert_eq!(
+        tick_line.matches(", ").count(),
+        2,
+        "three next firing times: {tick_line}"
+    );
+}
+
+#[test]
+fn the_reference_config_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giaoban"))
+        .args(["check", "--config", path])
+        .output()
+        .expect("run giaoban");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("units (8)"), "{text}");
+    assert!(text.contains("reports (3)"), "{text}");
+}
+
+#[test]
+fn a_five_field_cron_is_refused_with_its_line_and_key() {
+    let config = OFFICE.replace("collect = \"0 0 */2 * * *\"", "collect = \"0 */2 * * *\"");
+    let line = config.lines().position(|l| l.starts_with("collect =")).expect("line") + 1;
+    let err = check_fails(&config);
+    assert!(err.contains(&format!("giaoban.toml:{line}:")), "line {line}: {err}");
+    assert!(err.contains("reports[0].collect"), "{err}");
+    assert!(err.contains("6, seconds first"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_is_named() {
+    let config = OFFICE.replace("grace = \"1wd\"", "grace = \"1wd\"\nremind_befor = [\"2d\"]");
+    let line = config
+        .lines()
+        .position(|l| l.starts_with("remind_befor"))
+        .expect("line")
+        + 1;
+    let err = check_fails(&config);
+    assert!(err.contains(&format!("giaoban.toml:{line}:")), "line {line}: {err}");
+    assert!(err.contains("key `reports[0].remind_befor`"), "{err}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let config = OFFICE
+        .replace("timezone = \"Asia/Ho_Chi_Minh\"", "timezone = \"Asia/Hanoi_City\"")
+        .replace("id = \"cai-be\"", "id = \"an-phu\"")
+        .replace("grace = \"1wd\"", "grace = \"1 ngày\"")
+        .replace(
+            "check = \"cases_resolved <= cases_accepted\"",
+            "check = \"cases_resolved <= cases_acepted\"",
+        )
+        .replace("holidays = [\"2024-01-01\"", "holidays = [\"2024-13-01\"");
+    let err = check_fails(&config);
+    for needle in [
+        "timezone",
+        "used twice",
+        "reports[0].grace",
+        "cases_acepted",
+        "calendar.holidays[0]",
+    ] {
+        assert!(err.contains(needle), "missing {needle}: {err}");
+    }
+    assert_eq!(err.lines().count(), 5, "{err}");
+}
+
+#[test]
+fn a_token_written_into_the_api_url_is_refused() {
+    let config =
+        format!("{OFFICE}\n[telegram]\napi_url = \"https://api.telegram.org/bot123:ABC\"\nchat_id = -100123\n");
+    let err = check_fails(&config);
+    assert!(err.contains("telegram.api_url"), "{err}");
+    assert!(!err.contains("123:ABC"), "the token is not echoed: {err}");
+}
+
+#[test]
+fn a_missing_config_file_exits_2() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giaoban"))
+        .args(["check", "--config", "/nonexistent/giaoban.toml"])
+        .output()
+        .expect("run giaoban");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/giaoban.toml"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let office = Office::new(OFFICE);
+    assert_eq!(office.run(&["tick", "--at", "yesterday"]).status.code(), Some(2));
+    assert_eq!(
+        office
+            .run(&["status", "--report", "9m", "--period", "2024-Q3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(office.run(&["frobnicate"]).status.code(), Some(2));
+}

@@ -1,0 +1,193 @@
+//! Shared helpers for the integration tests: a temporary folder with a config,
+//! unit files, and the real `giaoban` binary run against them.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A small office: three units, a 9-month report due on the 18th of the
+/// period's last month at 17:00, one working day of grace, reminders 3 days
+/// and 1 day before, urging every working day twice.
+pub const OFFICE: &str = r#"
+timezone = "Asia/Ho_Chi_Minh"
+language = "vi"
+
+[storage]
+url = "sqlite://state/giaoban.db"
+
+[working_hours]
+days = ["mon", "tue", "wed", "thu", "fri"]
+from = "07:30"
+to = "17:00"
+
+[calendar]
+holidays = ["2024-01-01", "2024-02-08..2024-02-14", "2024-04-18", "2024-04-29..2024-05-01", "2024-09-02..2024-09-03"]
+working_saturdays = ["2024-05-04"]
+
+[schedule]
+tick = "0 * * * * *"
+
+[[units]]
+id = "an-phu"
+name = "Huyện An Phú"
+contacts = ["@anphu"]
+[units.source]
+kind = "file"
+path = "data/{unit}/{report}-{period}.json"
+
+[[units]]
+id = "binh-minh"
+name = "Huyện Bình Minh"
+[units.source]
+kind = "file"
+path = "data/{unit}/{report}-{period}.json"
+
+[[units]]
+id = "cai-be"
+name = "Huyện Cái Bè"
+[units.source]
+kind = "file"
+path = "data/{unit}/{report}-{period}.json"
+
+[[reports]]
+id = "9m"
+title = "Báo cáo giao ban 9 tháng"
+period = "nine_months"
+cutoff_day = 14
+due = { day = 18, time = "17:00" }
+grace = "1wd"
+remind_before = ["3d", "1d"]
+repeat_late_every = "1wd"
+repeat_late_max = 2
+collect = "0 0 */2 * * *"
+
+[[reports.metrics]]
+key = "cases_accepted"
+label = "Số vụ án thụ lý"
+aliases = ["Thụ lý"]
+
+[[reports.metrics]]
+key = "cases_resolved"
+label = "Số vụ án đã giải quyết"
+
+[[reports.rules]]
+check = "cases_resolved <= cases_accepted"
+message = "Số vụ giải quyết lớn hơn số vụ thụ lý"
+
+[[reports.indicators]]
+key = "resolution_rate"
+label = "Tỷ lệ giải quyết"
+formula = "cases_resolved / cases_accepted"
+format = "percent"
+"#;
+
+pub struct Office {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl Office {
+    pub fn new(config: &str) -> Office {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("giaoban.toml");
+        std::fs::write(&path, config).expect("write config");
+        Office { dir, config: path }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a unit's 9-month 2024 file.
+    pub fn submit(&self, unit: &str, body: &str) {
+        let folder = self.dir.path().join("data").join(unit);
+        std::fs::create_dir_all(&folder).expect("unit folder");
+        std::fs::write(folder.join("9m-2024-9M.json"), body).expect("write submission");
+    }
+
+    /// A well-formed submission sent at `submitted_at`.
+    pub fn submit_figures(&self, unit: &str, submitted_at: &str, accepted: i64, resolved: i64) {
+        self.submit(
+            unit,
+            &format!(
+                r#"{{"unit": "{unit}", "report": "9m", "period": "2024-9M", "submitted_at": "{submitted_at}",
+                    "metrics": {{"cases_accepted": {accepted}, "cases_resolved": {resolved}}}}}"#
+            ),
+        );
+    }
+
+    /// Runs giaoban with this office's config.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_giaoban"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("STATE_DIRECTORY")
+            .env_remove("GIAOBAN_CONFIG")
+            .output()
+            .expect("run giaoban")
+    }
+
+    /// Runs giaoban, expects success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "giaoban {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs giaoban with `--json` and parses its one document.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.ok(&args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{out}"))
+    }
+
+    /// `tick --at AT --json`, reduced to (kind, key, units) triples.
+    pub fn tick(&self, at: &str) -> Vec<(String, String, Vec<String>)> {
+        let doc = self.json(&["tick", "--at", at]);
+        doc["queued"]
+            .as_array()
+            .expect("queued is a list")
+            .iter()
+            .map(|q| {
+                (
+                    q["kind"].as_str().unwrap_or_default().to_string(),
+                    q["key"].as_str().unwrap_or_default().to_string(),
+                    q["units"]
+                        .as_array()
+                        .expect("units")
+                        .iter()
+                        .map(|u| u.as_str().unwrap_or_default().to_string())
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// The state of each unit in `status --json`.
+    pub fn states(&self, at: &str) -> Vec<(String, String)> {
+        let doc = self.json(&["status", "--report", "9m", "--period", "2024-9M", "--at", at]);
+        doc["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .map(|u| {
+                (
+                    u["unit"].as_str().unwrap_or_default().to_string(),
+                    u["state"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+pub fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
