@@ -13,10 +13,9 @@ use uuid::Uuid;
 
 use crate::collect::Filter;
 use crate::config::{Config, ConfigError, LogSettings, SecretError, Storage};
-use crate::domain::deadline::{active_periods, deadlines};
 use crate::jobs;
 use crate::notify::{self, Courier, console::Console};
-use crate::store::{Store, StoreError, jobs as runs};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -94,9 +93,8 @@ struct Shared {
     collecting: Mutex<()>,
 }
 
-/// One scheduled tick: collect the report-periods whose deadline or end of
-/// grace passed since the last tick (so no unit is called late because of the
-/// collection cadence), then plan, then deliver.
+/// One scheduled tick: plan (after collecting what passed a deadline, see
+/// [`jobs::tick`]), then deliver.
 async fn tick_cycle(shared: &Shared, now: DateTime<Utc>) {
     let Ok(_guard) = shared.ticking.try_lock() else {
         tracing::warn!("tick skipped: the previous one is still running");
@@ -104,14 +102,7 @@ async fn tick_cycle(shared: &Shared, now: DateTime<Utc>) {
     };
     let config = shared.config.read().await.clone();
     let started = std::time::Instant::now();
-    let last = match shared.store.pool().acquire().await {
-        Ok(mut conn) => runs::last_run(&mut conn, "tick").await.ok().flatten(),
-        Err(_) => None,
-    };
-    if let Some(last) = last {
-        collect_crossed_deadlines(shared, &config, last, now).await;
-    }
-    match jobs::tick(&config, &shared.store, now).await {
+    match jobs::tick(&config, &shared.store, now, now).await {
         Ok(queued) => {
             for n in &queued {
                 tracing::info!(kind = n.kind.as_str(), key = %n.key, "queued");
@@ -128,27 +119,6 @@ async fn tick_cycle(shared: &Shared, now: DateTime<Utc>) {
         Err(e) => tracing::error!("delivery failed: {e}"),
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "tick done");
-}
-
-async fn collect_crossed_deadlines(shared: &Shared, config: &Config, last: DateTime<Utc>, now: DateTime<Utc>) {
-    let regime = &config.regime;
-    let today = now.with_timezone(&regime.timezone).date_naive();
-    for report in &regime.reports {
-        for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
-            let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
-            if [d.due, d.late_after].iter().any(|t| *t > last && *t <= now) {
-                let _guard = shared.collecting.lock().await;
-                let filter = Filter {
-                    report: Some(report.id.clone()),
-                    period: Some(period),
-                    unit: None,
-                };
-                if let Err(e) = jobs::collect_pass(config, &shared.store, &filter, now).await {
-                    tracing::error!(report = %report.id, %period, "collection at the deadline failed: {e}");
-                }
-            }
-        }
-    }
 }
 
 async fn collect_cycle(shared: &Shared, report: String, now: DateTime<Utc>) {

@@ -173,16 +173,16 @@ pub async fn run() -> Result<(), DemoError> {
             write_file(dir.path(), p.unit, &p.body)?;
             published = true;
         }
-        // Collect on the report's cron, and at the deadline and the end of grace.
+        // Collect on the report's cron (the tick itself collects after the
+        // deadline and the end of grace).
         let cron_fired = collect_cron.as_ref().is_some_and(|c| {
             !c.times_between(&prev.with_timezone(&tz), &now.with_timezone(&tz), 1)
                 .is_empty()
         });
-        let crossed = [d.due, d.late_after].iter().any(|t| *t > prev && *t <= now);
-        if cron_fired || crossed || (published && now == start) {
+        if cron_fired || (published && now == start) {
             jobs::collect_pass(&config, &store, &Filter::default(), now).await?;
         }
-        jobs::tick(&config, &store, now).await?;
+        jobs::tick(&config, &store, now, now).await?;
         notify::deliver(&store, &mut courier, now).await?;
         prev = now;
         now += Duration::hours(1);

@@ -40,11 +40,23 @@ impl From<&Notice> for Queued {
     }
 }
 
-/// One planner pass at `now`: plans every active report-period and queues
-/// what is new, in one write transaction so concurrent ticks take turns.
-pub async fn tick(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
+/// One planner pass at `now`: first a collection of every report-period
+/// whose deadline or end of grace has passed and was not yet collected after
+/// it (so no unit is judged late because of the collection cadence), then
+/// plan every active report-period and queue what is new, in one write
+/// transaction so concurrent ticks take turns.
+///
+/// `wall` is the real time the sources are read at: a `tick --at` in the past
+/// reads what is on disk today, and each submission keeps its own time.
+pub async fn tick(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    wall: DateTime<Utc>,
+) -> Result<Vec<Notice>, StoreError> {
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
+    collect_after_deadlines(config, store, now, wall).await?;
     let mut tx = store.begin_immediate().await?;
     let mut queued = Vec::new();
     for report in &regime.reports {
@@ -79,6 +91,51 @@ pub async fn tick(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)
+}
+
+/// Collects each active report-period once after its deadline and once after
+/// its end of grace; the runs are recorded, so a restart does not repeat them.
+async fn collect_after_deadlines(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    wall: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let regime = &config.regime;
+    let today = now.with_timezone(&regime.timezone).date_naive();
+    for report in &regime.reports {
+        for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
+            let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+            let mut pending = Vec::new();
+            let mut conn = store.pool().acquire().await?;
+            for (tag, at) in [("due", d.due), ("grace", d.late_after)] {
+                let job = format!("deadline_collect:{}:{}:{tag}", report.id, period);
+                if at <= now && runs::last_run(&mut conn, &job).await?.is_none() {
+                    pending.push(job);
+                }
+            }
+            drop(conn);
+            if pending.is_empty() {
+                continue;
+            }
+            let filter = Filter {
+                report: Some(report.id.clone()),
+                period: Some(period),
+                unit: None,
+            };
+            match collect_pass(config, store, &filter, wall).await {
+                Ok(_) => {
+                    let mut conn = store.pool().acquire().await?;
+                    for job in pending {
+                        runs::set_last_run(&mut conn, &job, wall, None).await?;
+                    }
+                }
+                Err(CollectError::Store(e)) => return Err(e),
+                Err(e) => tracing::error!(report = %report.id, %period, "collection after the deadline failed: {e}"),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A collection pass, logged one line per unit and one summary line.

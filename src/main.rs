@@ -167,7 +167,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Tick { at: at_arg, json } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let store = open(&config).await?;
-            let queued = jobs::tick(&config, &store, now).await.map_err(failed)?;
+            let queued = jobs::tick(&config, &store, now, Utc::now()).await.map_err(failed)?;
             let mut courier = daemon::courier(&config).map_err(|e| Failure {
                 code: e.exit_code(),
                 message: e.to_string(),

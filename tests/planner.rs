@@ -161,3 +161,16 @@ fn a_long_outage_does_not_nag_about_an_old_period() {
     // Nine days after the last urge slot opened, the period is stale.
     assert_eq!(office.tick("2024-10-08T09:00:00+07:00"), vec![]);
 }
+
+#[test]
+fn a_tick_after_the_grace_collects_first_so_a_file_on_disk_is_never_called_late() {
+    let office = Office::new(OFFICE);
+    // Files on disk, never collected: the tick at the end of grace reads them
+    // before deciding who is late.
+    office.submit_figures("an-phu", "2024-09-18T16:00:00+07:00", 10, 5);
+    office.submit_figures("binh-minh", "2024-09-19T16:30:00+07:00", 10, 5);
+    assert_eq!(
+        office.tick("2024-09-19T17:00:00+07:00"),
+        vec![("late".into(), "late:9m:2024-9M".into(), strings(&["cai-be"]))]
+    );
+}

@@ -256,17 +256,26 @@ async fn collect_one(
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub).map_err(|faults| submission::describe(&faults, lang))
     });
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-    Ok(match verdict {
+    // Check and insert under SQLite's write lock, so two passes reading the
+    // same new file at once store it once.
+    let mut tx = store.begin_immediate().await?;
+    if let Some(last) = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?
+        && last.content_hash == hash
+    {
+        return Ok(Outcome::Unchanged);
+    }
+    let outcome = match verdict {
         Ok(metrics) => {
-            let revision = subs::insert_accepted(&mut conn, &new, &metrics).await?;
+            let revision = subs::insert_accepted(&mut tx, &new, &metrics).await?;
             Outcome::NewRevision { revision, submitted_at }
         }
         Err(error) => {
-            subs::insert_rejected(&mut conn, &new, &error).await?;
+            subs::insert_rejected(&mut tx, &new, &error).await?;
             Outcome::Rejected { error }
         }
-    })
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(outcome)
 }
 
 /// The time a submission counts as sent: the declared time when it is not in
