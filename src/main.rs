@@ -97,6 +97,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let log_settings = match &cli.command {
         Command::Run => Config::load(&cli.config).map(|c| c.log).unwrap_or_default(),
+        // The demo's story is the chat; its rejected file is shown there.
+        Command::Demo => giaoban::config::LogSettings {
+            level: Some("error".into()),
+            json: false,
+        },
         _ => Default::default(),
     };
     daemon::init_logging(&log_settings, matches!(cli.command, Command::Run));
