@@ -62,6 +62,29 @@ impl V {
         CronSpec::parse(s).map_err(|e| self.err(path, e)).ok()
     }
 
+    /// `{name}_env` or `{name}_file`: `None` when neither is given, `Some(None)`
+    /// when both are (an error), else the reference.
+    fn secret(
+        &mut self,
+        table: &KeyPath,
+        name: &str,
+        env: Option<&String>,
+        file: Option<&String>,
+    ) -> Option<Option<SecretRef>> {
+        match (env, file) {
+            (Some(_), Some(_)) => {
+                self.err(
+                    &table.key(&format!("{name}_file")),
+                    format!("give {name}_env or {name}_file, not both"),
+                );
+                Some(None)
+            }
+            (Some(e), None) => Some(Some(SecretRef::Env(e.clone()))),
+            (None, Some(f)) => Some(Some(SecretRef::File(PathBuf::from(f)))),
+            (None, None) => None,
+        }
+    }
+
     fn id(&mut self, path: &KeyPath, what: &str, s: &str) -> bool {
         let ok = !s.is_empty()
             && s.len() <= 64
@@ -190,15 +213,9 @@ pub fn validate(
     // Telegram.
     let telegram = raw.telegram.as_ref().and_then(|t| {
         let tp = root.key("telegram");
-        let token = match (&t.token_env, &t.token_file) {
-            (Some(_), Some(_)) => {
-                v.err(&tp.key("token_file"), "give token_env or token_file, not both");
-                None
-            }
-            (Some(env), None) => Some(SecretRef::Env(env.clone())),
-            (None, Some(file)) => Some(SecretRef::File(PathBuf::from(file))),
-            (None, None) => Some(SecretRef::Env(DEFAULT_TOKEN_ENV.to_string())),
-        };
+        let token = v
+            .secret(&tp, "token", t.token_env.as_ref(), t.token_file.as_ref())
+            .unwrap_or_else(|| Some(SecretRef::Env(DEFAULT_TOKEN_ENV.to_string())));
         let api_url = t.api_url.clone().unwrap_or_else(|| DEFAULT_API_URL.to_string());
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
             v.err(
@@ -535,15 +552,9 @@ fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
             }
         }
     };
-    let bearer = match (&s.bearer_env, &s.bearer_file) {
-        (Some(_), Some(_)) => {
-            v.err(&sp.key("bearer_file"), "give bearer_env or bearer_file, not both");
-            None
-        }
-        (Some(e), None) => Some(SecretRef::Env(e.clone())),
-        (None, Some(f)) => Some(SecretRef::File(PathBuf::from(f))),
-        (None, None) => None,
-    };
+    let bearer = v
+        .secret(sp, "bearer", s.bearer_env.as_ref(), s.bearer_file.as_ref())
+        .flatten();
     Some(Source {
         location,
         format,
