@@ -141,8 +141,15 @@ fn only_rejected_files_make_a_unit_invalid_and_the_fault_is_announced_once() {
 fn a_declared_time_in_the_future_is_not_believed() {
     let office = Office::new(OFFICE);
     office.submit_figures("an-phu", "2024-09-25T10:00:00+07:00", 10, 5);
+    let file = office.path().join("data/an-phu/9m-2024-9M.json");
+    let touched = std::process::Command::new("touch")
+        .args(["-d", "2024-09-18T09:00:00+07:00"])
+        .arg(&file)
+        .status()
+        .expect("touch");
+    assert!(touched.success());
     // Collected "at" 18/09: the declared 25/09 is in the future, so the
-    // file's time counts, never later than the collection itself.
+    // file's modification time counts.
     office.ok(&[
         "collect",
         "--report",
@@ -150,7 +157,7 @@ fn a_declared_time_in_the_future_is_not_believed() {
         "--period",
         "2024-9M",
         "--at",
-        "2024-09-18T09:00:00+07:00",
+        "2024-09-18T10:00:00+07:00",
     ]);
     let doc = status(&office, "2024-09-30T12:00:00+07:00");
     assert_eq!(unit(&doc, "an-phu")["received_at"], "2024-09-18T02:00:00Z");

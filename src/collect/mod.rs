@@ -280,7 +280,7 @@ async fn collect_one(
 
 /// The time a submission counts as sent: the declared time when it is not in
 /// the future and not before the period's data window opens; else the source's
-/// modification time (never later than now); else now.
+/// modification time; else now.
 pub fn submission_time(
     regime: &Regime,
     report: &Report,
@@ -297,7 +297,7 @@ pub fn submission_time(
         .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc));
     match declared {
         Some(t) if t <= now && t >= opens => t,
-        _ => modified.map_or(now, |m| m.min(now)),
+        _ => modified.unwrap_or(now),
     }
 }
 
