@@ -176,6 +176,10 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
     .into_iter()
     .map(String::from)
     .chain(report.metrics.iter().map(|m| m.key.clone()))
+    .chain([
+        if en { "Cases" } else { "Đơn thư" }.to_string(),
+        if en { "overdue" } else { "quá hạn" }.to_string(),
+    ])
     .collect();
     let mut rows: Vec<Vec<String>> = Vec::new();
     for u in &st.units {
@@ -194,6 +198,8 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
         for m in &report.metrics {
             row.push(u.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
         }
+        row.push(u.cases_open.to_string());
+        row.push(u.cases_overdue.to_string());
         rows.push(row);
     }
     let widths: Vec<usize> = (0..headers.len())
@@ -210,7 +216,7 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let pad = widths[i] - c.chars().count();
+                let pad = widths.get(i).map_or(0, |w| w.saturating_sub(c.chars().count()));
                 if i >= 3 {
                     format!("{}{c}", " ".repeat(pad))
                 } else {
@@ -261,6 +267,93 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
                 c.detail.as_deref().unwrap_or("collection failed")
             );
         }
+    }
+    o
+}
+
+fn case_state_word(s: crate::domain::case::CaseState, en: bool) -> &'static str {
+    use crate::domain::case::CaseState::*;
+    match (s, en) {
+        (InTime, false) => "còn hạn",
+        (DueSoon, false) => "sắp đến hạn",
+        (Overdue, false) => "quá hạn",
+        (ResolvedOnTime, false) => "giải quyết đúng hạn",
+        (ResolvedLate, false) => "giải quyết trễ hạn",
+        (InTime, true) => "in time",
+        (DueSoon, true) => "due soon",
+        (Overdue, true) => "overdue",
+        (ResolvedOnTime, true) => "resolved on time",
+        (ResolvedLate, true) => "resolved late",
+    }
+}
+
+/// The table of `giaoban cases`.
+pub fn cases_table(config: &Config, rows: &[crate::jobs::CaseRow], at: DateTime<Utc>) -> String {
+    let r = &config.regime;
+    let en = r.language.is_english();
+    let mut o = String::new();
+    let at_text = text::time_and_date(&at.with_timezone(&r.timezone), r.language);
+    let _ = writeln!(
+        o,
+        "{} {at_text}: {} {}",
+        if en {
+            "Cases as of"
+        } else {
+            "Đơn thư, tình hình lúc"
+        },
+        rows.len(),
+        if en { "cases" } else { "đơn" }
+    );
+    let headers: Vec<String> = if en {
+        ["Unit", "Ref", "Kind", "State", "Due", "Days overdue"]
+    } else {
+        ["Đơn vị", "Số hiệu", "Loại", "Tình trạng", "Hạn", "Số ngày quá hạn"]
+    }
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|c| {
+            let label = crate::domain::case::rule_for(&r.case_rules, &c.kind, c.received_on)
+                .map_or(c.kind.clone(), |rule| rule.label.clone());
+            vec![
+                r.unit(&c.unit).map_or(c.unit.clone(), |u| u.name.clone()),
+                c.reference.clone(),
+                label,
+                case_state_word(c.state, en).to_string(),
+                c.due.map(text::date).unwrap_or_else(|| "—".into()),
+                if c.days_overdue > 0 {
+                    c.days_overdue.to_string()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c}{}", " ".repeat(widths[i] - c.chars().count())))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let _ = writeln!(o, "{}", line(&headers));
+    for row in &table {
+        let _ = writeln!(o, "{}", line(row));
     }
     o
 }

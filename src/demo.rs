@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::collect::Filter;
-use crate::config::{Config, Storage};
+use crate::config::{Config, CronSpec, Storage};
 use crate::domain::deadline::deadlines;
 use crate::domain::period::Period;
 use crate::jobs;
@@ -126,6 +126,8 @@ pub async fn run() -> Result<(), DemoError> {
     // One report keeps the story readable; the other reports work the same way.
     config.regime.reports.retain(|r| r.id == "9m");
     config.report_jobs.retain(|r| r.report == "9m");
+    // A weekly case digest keeps the two weeks readable (the default is daily).
+    config.case_digest = Some(CronSpec::parse("0 0 8 * * Mon").map_err(DemoError::Setup)?);
     let tz = config.regime.timezone;
     let report = config
         .regime

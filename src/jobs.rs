@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use crate::collect::{self, CollectError, Filter, UnitOutcome};
 use crate::config::Config;
+use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
-use crate::domain::plan::{Notice, PeriodInput, period_status, plan_period};
+use crate::domain::plan::{Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_period};
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
-use crate::store::{Store, StoreError, jobs as runs, outbox, submissions};
+use crate::store::{Store, StoreError, cases, jobs as runs, outbox, submissions};
 
 /// One queued message, as `tick --json` prints it.
 #[derive(Debug, Clone, Serialize)]
@@ -88,9 +89,51 @@ pub async fn tick(
             }
         }
     }
+    if let Some(notice) = plan_digest(config, &mut tx, now).await? {
+        let row = outbox::NewRow {
+            key: &notice.key,
+            kind: notice.kind.as_str(),
+            report: None,
+            period: None,
+            units: &notice.units,
+            atoms: &notice.atoms,
+            text: &notice.text,
+            planned_at: now,
+            not_before: notice.not_before,
+        };
+        if outbox::enqueue(&mut tx, &row).await? {
+            queued.push(notice);
+        }
+    }
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)
+}
+
+/// The case digest due at `now` (see [`plan_case_digest`]), if any.
+async fn plan_digest(
+    config: &Config,
+    conn: &mut sqlx::SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<Notice>, StoreError> {
+    let regime = &config.regime;
+    let Some(spec) = &config.case_digest else {
+        return Ok(None);
+    };
+    let Some(firing) = spec.last_at_or_before(&now.with_timezone(&regime.timezone)) else {
+        return Ok(None);
+    };
+    let firing = firing.with_timezone(&Utc);
+    let stored = cases::cases_at(conn, None, now).await?;
+    let today = now.with_timezone(&regime.timezone).date_naive();
+    let lines = evaluate_all(regime, &stored, today);
+    let recent = outbox::recent_of_kind(conn, NoticeKind::CaseDigest, now, 2).await?;
+    let key = format!(
+        "case_digest:{}",
+        firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
+    );
+    let previous = recent.iter().find(|p| p.key != key);
+    Ok(plan_case_digest(regime, &lines, firing, previous, &recent, now))
 }
 
 /// Collects each active report-period once after its deadline and once after
@@ -184,6 +227,10 @@ pub struct UnitLine {
     /// Rejections newer than the revision in force.
     pub errors: Vec<String>,
     pub last_collect: Option<LastCollect>,
+    /// Complaint cases of the unit still open at the evaluation instant.
+    pub cases_open: usize,
+    /// Of those, the ones past their legal limit.
+    pub cases_overdue: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +280,14 @@ pub async fn status(
     let facts = submissions::period_facts(&mut conn, &report.id, &label, at).await?;
     let results = submissions::collect_results(&mut conn, &report.id, &label).await?;
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+    let stored = cases::cases_at(&mut conn, None, at).await?;
+    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let count = |unit: &str, pick: fn(CaseState) -> bool| {
+        lines
+            .iter()
+            .filter(|l| l.case.unit == unit && pick(l.eval.state))
+            .count()
+    };
     let units = period_status(regime, report, period, &facts, &d)
         .into_iter()
         .map(|s| {
@@ -254,6 +309,8 @@ pub async fn status(
                     outcome: r.outcome.clone(),
                     detail: r.detail.clone(),
                 }),
+                cases_open: count(&s.unit.id, CaseState::is_open),
+                cases_overdue: count(&s.unit.id, |st| st == CaseState::Overdue),
             }
         })
         .collect();
@@ -266,4 +323,59 @@ pub async fn status(
         units,
         deadlines: Some(d),
     })
+}
+
+/// One case in `giaoban cases`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRow {
+    pub unit: String,
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub kind: String,
+    pub state: CaseState,
+    /// The last day of the limit that applies (YYYY-MM-DD).
+    pub due: Option<chrono::NaiveDate>,
+    pub days_overdue: i64,
+    pub stage: crate::domain::case::Stage,
+    pub received_on: chrono::NaiveDate,
+    pub accepted_on: Option<chrono::NaiveDate>,
+    pub resolved_on: Option<chrono::NaiveDate>,
+}
+
+/// Every case in force at `at`, optionally one unit's or only the overdue
+/// ones: the most overdue first, then by due date.
+pub async fn case_rows(
+    config: &Config,
+    store: &Store,
+    unit: Option<&str>,
+    overdue_only: bool,
+    at: DateTime<Utc>,
+) -> Result<Vec<CaseRow>, StoreError> {
+    let regime = &config.regime;
+    let mut conn = store.pool().acquire().await?;
+    let stored = cases::cases_at(&mut conn, unit, at).await?;
+    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let mut rows: Vec<CaseRow> = lines
+        .into_iter()
+        .filter(|l| !overdue_only || l.eval.state == CaseState::Overdue)
+        .map(|l| CaseRow {
+            unit: l.case.unit.clone(),
+            reference: l.case.reference.clone(),
+            kind: l.case.kind.clone(),
+            state: l.eval.state,
+            due: l.eval.due,
+            days_overdue: l.eval.days_overdue,
+            stage: l.eval.stage,
+            received_on: l.case.received_on,
+            accepted_on: l.case.accepted_on,
+            resolved_on: l.case.resolved_on,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then(a.due.cmp(&b.due))
+            .then(a.unit.cmp(&b.unit))
+    });
+    Ok(rows)
 }

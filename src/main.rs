@@ -69,6 +69,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Complaint cases with their legal deadlines and state.
+    Cases {
+        /// Only cases past their limit.
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The whole pipeline on a simulated clock through one reporting cycle.
     Demo,
 }
@@ -246,6 +258,29 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     }
                     print!("{}", cli::status_table(&config, d));
                 }
+            }
+            Ok(())
+        }
+        Command::Cases {
+            overdue,
+            unit,
+            at: at_arg,
+            json,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            if let Some(u) = &unit
+                && config.regime.unit(u).is_none()
+            {
+                return Err(bad(format!("no unit '{u}' in the config")));
+            }
+            let store = open(&config).await?;
+            let rows = jobs::case_rows(&config, &store, unit.as_deref(), overdue, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                println!("{}", serde_json::json!({ "at": now, "cases": rows }));
+            } else {
+                print!("{}", cli::cases_table(&config, &rows, now));
             }
             Ok(())
         }

@@ -175,6 +175,8 @@ fn case(i: usize, c: &Value, en: bool) -> Result<CaseRecord, String> {
             .get("extensions")
             .and_then(Value::as_u64)
             .map_or(0, |n| n.min(u64::from(u32::MAX)) as u32),
+        resolved: field("status").is_some_and(crate::domain::submission::is_resolved_status)
+            || field("resolved_on").is_some(),
         resolved_on: date("resolved_on")?,
     })
 }

@@ -16,6 +16,7 @@ use crate::domain::deadline::{active_periods, deadlines};
 use crate::domain::period::Period;
 use crate::domain::regime::{Regime, Report};
 use crate::domain::submission::{self, Submission};
+use crate::store::cases;
 use crate::store::submissions::{self as subs, NewSubmission};
 use crate::store::{Store, StoreError};
 
@@ -254,7 +255,9 @@ async fn collect_one(
         format: source.format.as_str(),
     };
     let verdict = parsed.and_then(|sub| {
-        submission::validate(report, unit, period, &sub).map_err(|faults| submission::describe(&faults, lang))
+        submission::validate(report, unit, period, &sub, &config.regime.case_rules)
+            .map(|metrics| (metrics, sub.cases))
+            .map_err(|faults| submission::describe(&faults, lang))
     });
     // Check and insert under SQLite's write lock, so two passes reading the
     // same new file at once store it once.
@@ -265,8 +268,9 @@ async fn collect_one(
         return Ok(Outcome::Unchanged);
     }
     let outcome = match verdict {
-        Ok(metrics) => {
+        Ok((metrics, reported_cases)) => {
             let revision = subs::insert_accepted(&mut tx, &new, &metrics).await?;
+            cases::record(&mut tx, unit, &report.id, &period_label, submitted_at, &reported_cases).await?;
             Outcome::NewRevision { revision, submitted_at }
         }
         Err(error) => {

@@ -139,6 +139,11 @@ impl CronSpec {
         self.cron.iter_after(after.clone()).take(n).collect()
     }
 
+    /// The latest firing time at or before `t`.
+    pub fn last_at_or_before<Tz: TimeZone>(&self, t: &DateTime<Tz>) -> Option<DateTime<Tz>> {
+        self.cron.find_previous_occurrence(t, true).ok()
+    }
+
     /// Firing times in `(from, to]`, at most `limit` of them.
     pub fn times_between<Tz: TimeZone + Copy>(
         &self,

@@ -3,6 +3,7 @@
 //! argument. Nothing in here imports tokio, sqlx, reqwest or teloxide.
 
 pub mod calendar;
+pub mod case;
 pub mod deadline;
 pub mod formula;
 pub mod period;

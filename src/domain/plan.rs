@@ -317,3 +317,55 @@ pub fn next_opening(
             .map_or(t, |x| x.with_timezone(&Utc)),
     }
 }
+
+/// The case digest of the `case_digest` schedule's firing at `firing` (the
+/// latest one at or before `now`), unless it is already queued or nothing is
+/// overdue or due soon. `previous` is the last digest queued before it: cases
+/// overdue now that it did not list are marked new.
+pub fn plan_case_digest(
+    regime: &Regime,
+    lines: &[super::case::CaseLine<'_>],
+    firing: DateTime<Utc>,
+    previous: Option<&PastNotice>,
+    already: &[PastNotice],
+    now: DateTime<Utc>,
+) -> Option<Notice> {
+    use super::case::CaseState;
+    if now < firing || now - firing >= Duration::days(1) {
+        return None;
+    }
+    let key = format!(
+        "case_digest:{}",
+        firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
+    );
+    if already.iter().any(|p| p.key == key) {
+        return None;
+    }
+    let overdue: Vec<&super::case::CaseLine<'_>> =
+        lines.iter().filter(|l| l.eval.state == CaseState::Overdue).collect();
+    if overdue.is_empty() && !lines.iter().any(|l| l.eval.state == CaseState::DueSoon) {
+        return None;
+    }
+    let atoms: Vec<String> = overdue.iter().map(|l| render::case_atom(l)).collect();
+    let newly: Vec<String> = atoms
+        .iter()
+        .filter(|a| match previous {
+            Some(p) => !p.atoms.contains(a),
+            None => false,
+        })
+        .cloned()
+        .collect();
+    let mut units: Vec<String> = overdue.iter().map(|l| l.case.unit.clone()).collect();
+    units.sort();
+    units.dedup();
+    Some(Notice {
+        kind: NoticeKind::CaseDigest,
+        key,
+        report: None,
+        period: None,
+        units,
+        text: render::case_digest(regime, lines, &newly, now),
+        atoms,
+        not_before: hold(regime, NoticeKind::CaseDigest, now),
+    })
+}

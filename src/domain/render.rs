@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::case::{CaseLine, CaseState, Stage};
 use super::deadline::Deadlines;
 use super::period::Period;
 use super::plan::UnitStatus;
@@ -200,5 +201,229 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
             heading(regime, report, period),
             lines.join("\n")
         )
+    }
+}
+
+/// How many cases a digest lists per unit before "và N đơn khác".
+pub const DIGEST_CASES_PER_UNIT: usize = 5;
+
+/// 📋 The case digest: overdue cases per unit (worst first, newly overdue
+/// marked), then cases due soon. Names a case by reference, kind, dates and
+/// days overdue only.
+pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[String], now: DateTime<Utc>) -> String {
+    let en = en(regime);
+    let today = text::date(local(regime, now).date_naive());
+    let overdue: Vec<&CaseLine<'_>> = lines.iter().filter(|l| l.eval.state == CaseState::Overdue).collect();
+    let soon: Vec<&CaseLine<'_>> = lines.iter().filter(|l| l.eval.state == CaseState::DueSoon).collect();
+    let count_units = |ls: &[&CaseLine<'_>]| {
+        let mut units: Vec<&str> = ls.iter().map(|l| l.case.unit.as_str()).collect();
+        units.sort_unstable();
+        units.dedup();
+        units.len()
+    };
+    let mut out = if en {
+        format!(
+            "📋 <b>Complaint cases</b> — as of {today}\nOverdue: {} cases in {} units; due soon: {} cases.",
+            overdue.len(),
+            count_units(&overdue),
+            soon.len()
+        )
+    } else {
+        format!(
+            "📋 <b>Đơn thư quá hạn, sắp đến hạn</b> — tình hình ngày {today}\nQuá hạn: {} đơn tại {} đơn vị; sắp đến hạn: {} đơn.",
+            overdue.len(),
+            count_units(&overdue),
+            soon.len()
+        )
+    };
+    let stage_word = |l: &CaseLine<'_>| match (l.eval.stage, en) {
+        (Stage::Accept, false) => "hạn thụ lý",
+        (Stage::Resolve, false) => "hạn giải quyết",
+        (Stage::Accept, true) => "accept by",
+        (Stage::Resolve, true) => "resolve by",
+    };
+    let due = |l: &CaseLine<'_>| l.eval.due.map(text::date).unwrap_or_else(|| "—".into());
+    let section = |out: &mut String, title: &str, group: &[&CaseLine<'_>], overdue: bool| {
+        if group.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n\n<b>{title}</b>"));
+        // Units with the most cases first, then in config order.
+        let mut units: Vec<(&Unit, Vec<&CaseLine<'_>>)> = regime
+            .units
+            .iter()
+            .map(|u| {
+                (
+                    u,
+                    group
+                        .iter()
+                        .filter(|l| l.case.unit == u.id)
+                        .copied()
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, ls)| !ls.is_empty())
+            .collect();
+        units.sort_by_key(|(_, ls)| std::cmp::Reverse(ls.len()));
+        for (unit, mut ls) in units {
+            if overdue {
+                ls.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
+            } else {
+                ls.sort_by_key(|l| l.eval.due);
+            }
+            let n = ls.len();
+            out.push_str(&format!(
+                "\n• {}: {n} {}",
+                escape_html(&unit.name),
+                if en { "cases" } else { "đơn" }
+            ));
+            for l in ls.iter().take(DIGEST_CASES_PER_UNIT) {
+                let mut line = format!(
+                    "\n   – {} · {} · {} {}",
+                    escape_html(&l.case.reference),
+                    escape_html(&l.rule.label),
+                    stage_word(l),
+                    due(l)
+                );
+                if overdue {
+                    let days = l.eval.days_overdue;
+                    line.push_str(&if en {
+                        format!(" · {days} days overdue")
+                    } else {
+                        format!(" · quá hạn {days} ngày")
+                    });
+                    if newly_overdue.iter().any(|a| *a == case_atom(l)) {
+                        line.push_str(if en { " (new)" } else { " (mới)" });
+                    }
+                }
+                out.push_str(&line);
+            }
+            if n > DIGEST_CASES_PER_UNIT {
+                let rest = n - DIGEST_CASES_PER_UNIT;
+                out.push_str(&if en {
+                    format!("\n   and {rest} more")
+                } else {
+                    format!("\n   và {rest} đơn khác")
+                });
+            }
+        }
+    };
+    section(&mut out, if en { "Overdue" } else { "Quá hạn" }, &overdue, true);
+    section(&mut out, if en { "Due soon" } else { "Sắp đến hạn" }, &soon, false);
+    out
+}
+
+/// `unit#ref`: how a digest records which cases it listed as overdue.
+pub fn case_atom(l: &CaseLine<'_>) -> String {
+    format!("{}#{}", l.case.unit, l.case.reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+    use crate::domain::calendar::WorkCalendar;
+    use crate::domain::case::{Case, evaluate_all};
+    use crate::domain::regime::{CaseRule, DayCount, Language, WorkingHours};
+    use crate::domain::span::Span;
+
+    fn unit(id: &str, name: &str) -> Unit {
+        Unit {
+            id: id.into(),
+            name: name.into(),
+            kind: None,
+            parent: None,
+            remote_area: false,
+            contacts: vec![],
+            telegram_users: vec![],
+            valid_from: None,
+            valid_to: None,
+            successors: vec![],
+        }
+    }
+
+    fn regime() -> Regime {
+        let span = |s: &str| Some(s.parse::<Span>().expect("span"));
+        Regime {
+            timezone: chrono_tz::Asia::Ho_Chi_Minh,
+            language: Language::Vi,
+            working_hours: WorkingHours::default(),
+            calendar: WorkCalendar::default(),
+            units: vec![unit("a", "Huyện <A> & Co"), unit("b", "Huyện B")],
+            reports: vec![],
+            case_rules: vec![CaseRule {
+                kind: "kn1".into(),
+                label: "Khiếu nại lần đầu".into(),
+                accept_within: span("10d"),
+                resolve_within: span("30d"),
+                resolve_within_complex: None,
+                resolve_within_remote: None,
+                resolve_within_remote_complex: None,
+                extension: None,
+                max_extensions: 0,
+                count: DayCount::Calendar,
+                due_soon: "5d".parse().expect("span"),
+                effective_from: None,
+            }],
+        }
+    }
+
+    fn case(unit: &str, reference: &str, received: &str, accepted: &str) -> Case {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        Case {
+            unit: unit.into(),
+            reference: reference.into(),
+            kind: "kn1".into(),
+            received_on: d(received),
+            accepted_on: Some(d(accepted)),
+            complex: false,
+            extensions: 0,
+            resolved: false,
+            resolved_on: None,
+        }
+    }
+
+    #[test]
+    fn a_digest_from_fixed_cases_reads_as_expected() {
+        let regime = regime();
+        let mut cases: Vec<Case> = (1..=7)
+            .map(|i| {
+                case(
+                    "a",
+                    &format!("KN-{i:02}"),
+                    "2024-06-01",
+                    &format!("2024-06-{:02}", 10 + i),
+                )
+            })
+            .collect();
+        cases.push(case("b", "KN-<b>", "2024-08-01", "2024-08-05"));
+        cases.push(case("b", "KN-20", "2024-08-12", "2024-08-22"));
+        let today = NaiveDate::from_ymd_opt(2024, 9, 19).expect("date");
+        let lines = evaluate_all(&regime, &cases, today);
+        let now = chrono_tz::Asia::Ho_Chi_Minh
+            .with_ymd_and_hms(2024, 9, 19, 8, 0, 0)
+            .single()
+            .expect("time")
+            .with_timezone(&Utc);
+        let text = case_digest(&regime, &lines, &["b#KN-<b>".into()], now);
+        let expected = "📋 <b>Đơn thư quá hạn, sắp đến hạn</b> — tình hình ngày 19/09/2024
+Quá hạn: 8 đơn tại 2 đơn vị; sắp đến hạn: 1 đơn.
+
+<b>Quá hạn</b>
+• Huyện &lt;A&gt; &amp; Co: 7 đơn
+   – KN-01 · Khiếu nại lần đầu · hạn giải quyết 11/07/2024 · quá hạn 70 ngày
+   – KN-02 · Khiếu nại lần đầu · hạn giải quyết 12/07/2024 · quá hạn 69 ngày
+   – KN-03 · Khiếu nại lần đầu · hạn giải quyết 15/07/2024 · quá hạn 66 ngày
+   – KN-04 · Khiếu nại lần đầu · hạn giải quyết 15/07/2024 · quá hạn 66 ngày
+   – KN-05 · Khiếu nại lần đầu · hạn giải quyết 15/07/2024 · quá hạn 66 ngày
+   và 2 đơn khác
+• Huyện B: 1 đơn
+   – KN-&lt;b&gt; · Khiếu nại lần đầu · hạn giải quyết 04/09/2024 · quá hạn 15 ngày (mới)
+
+<b>Sắp đến hạn</b>
+• Huyện B: 1 đơn
+   – KN-20 · Khiếu nại lần đầu · hạn giải quyết 23/09/2024";
+        assert_eq!(text, expected);
     }
 }

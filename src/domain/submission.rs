@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use super::period::Period;
-use super::regime::{Language, Report};
+use super::regime::{CaseRule, Language, Report};
 use super::text::normalize_header;
 
 /// A value as written in the file, before it is known to be a count.
@@ -29,6 +29,8 @@ pub struct CaseRecord {
     pub accepted_on: Option<NaiveDate>,
     pub complex: bool,
     pub extensions: u32,
+    /// Reported as resolved (`status = "resolved"`), or a resolution date given.
+    pub resolved: bool,
     pub resolved_on: Option<NaiveDate>,
 }
 
@@ -57,6 +59,10 @@ pub enum Fault {
     Negative { label: String, value: i64 },
     RuleBroken { message: String, check: String },
     NoMetrics,
+    CaseKind { reference: String, kind: String },
+    CaseNoReceivedDate { reference: String },
+    CaseDateOrder { reference: String },
+    CaseTwice { reference: String },
 }
 
 impl Fault {
@@ -90,6 +96,20 @@ impl Fault {
             Fault::RuleBroken { message, check } => format!("{message} ({check})"),
             Fault::NoMetrics if en => "the file has no figures".to_string(),
             Fault::NoMetrics => "tệp không có số liệu".to_string(),
+            Fault::CaseKind { reference, kind } if en => format!("case {reference}: unknown kind '{kind}'"),
+            Fault::CaseKind { reference, kind } => {
+                format!("đơn thư {reference}: loại '{kind}' không có trong cấu hình")
+            }
+            Fault::CaseNoReceivedDate { reference } if en => format!("case {reference}: received_on is missing"),
+            Fault::CaseNoReceivedDate { reference } => format!("đơn thư {reference}: thiếu ngày nhận (received_on)"),
+            Fault::CaseDateOrder { reference } if en => {
+                format!("case {reference}: accepted or resolved before it was received")
+            }
+            Fault::CaseDateOrder { reference } => {
+                format!("đơn thư {reference}: ngày thụ lý hoặc giải quyết trước ngày nhận")
+            }
+            Fault::CaseTwice { reference } if en => format!("case {reference} is listed twice"),
+            Fault::CaseTwice { reference } => format!("đơn thư {reference} bị ghi hai lần"),
         }
     }
 }
@@ -151,15 +171,38 @@ pub fn resolve_metric<'a>(report: &'a Report, name: &str) -> Option<&'a str> {
         .map(|m| m.key.as_str())
 }
 
-/// Checks a submission for `unit`/`period` of `report`; on success returns
-/// the figures by metric key.
+/// Checks a submission for `unit`/`period` of `report` (and its cases against
+/// the configured case kinds); on success returns the figures by metric key.
 pub fn validate(
     report: &Report,
     unit: &str,
     period: Period,
     sub: &Submission,
+    case_rules: &[CaseRule],
 ) -> Result<BTreeMap<String, i64>, Vec<Fault>> {
     let mut faults = Vec::new();
+    let mut refs = std::collections::BTreeSet::new();
+    for c in &sub.cases {
+        let reference = c.reference.clone();
+        if !refs.insert(c.reference.as_str()) {
+            faults.push(Fault::CaseTwice {
+                reference: reference.clone(),
+            });
+        }
+        if !case_rules.iter().any(|r| r.kind == c.kind) {
+            faults.push(Fault::CaseKind {
+                reference: reference.clone(),
+                kind: c.kind.clone(),
+            });
+        }
+        match c.received_on {
+            None => faults.push(Fault::CaseNoReceivedDate { reference }),
+            Some(r) if c.accepted_on.is_some_and(|a| a < r) || c.resolved_on.is_some_and(|x| x < r) => {
+                faults.push(Fault::CaseDateOrder { reference })
+            }
+            Some(_) => {}
+        }
+    }
     if let Some(u) = sub.unit.as_deref().map(str::trim).filter(|u| !u.is_empty())
         && u != unit
     {
@@ -219,6 +262,23 @@ pub fn validate(
         }
     }
     if faults.is_empty() { Ok(figures) } else { Err(faults) }
+}
+
+/// Whether a case status as units write it means resolved: `resolved`,
+/// `closed`, `đã giải quyết`, … (any case, with or without diacritics).
+pub fn is_resolved_status(status: &str) -> bool {
+    let s = normalize_header(status);
+    [
+        "resolved",
+        "closed",
+        "done",
+        "đã giải quyết",
+        "da giai quyet",
+        "da_giai_quyet",
+        "giải quyết xong",
+        "kết thúc",
+    ]
+    .contains(&s.as_str())
 }
 
 #[cfg(test)]

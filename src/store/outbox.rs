@@ -185,3 +185,28 @@ pub async fn counts(conn: &mut SqliteConnection) -> Result<OutboxCounts, StoreEr
         retrying: row.get(3),
     })
 }
+
+/// The most recent notices of `kind` planned at or before `at`, newest first.
+pub async fn recent_of_kind(
+    conn: &mut SqliteConnection,
+    kind: NoticeKind,
+    at: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<PastNotice>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT key, atoms FROM outbox WHERE kind = $1 AND planned_at <= $2 ORDER BY planned_at DESC, id DESC LIMIT $3",
+    )
+    .bind(kind.as_str())
+    .bind(ts(at))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PastNotice {
+            kind,
+            key: r.get(0),
+            atoms: parse_list(&r.get::<String, _>(1)),
+        })
+        .collect())
+}

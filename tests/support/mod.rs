@@ -79,6 +79,25 @@ key = "resolution_rate"
 label = "Tỷ lệ giải quyết"
 formula = "cases_resolved / cases_accepted"
 format = "percent"
+
+[[case_rules]]
+kind = "khieu_nai_lan_1"
+label = "Khiếu nại lần đầu"
+accept_within = "10d"
+resolve_within = "30d"
+resolve_within_complex = "45d"
+resolve_within_remote = "45d"
+resolve_within_remote_complex = "60d"
+due_soon = "5d"
+
+[[case_rules]]
+kind = "to_cao"
+label = "Tố cáo"
+accept_within = "7wd"
+resolve_within = "30d"
+extension = "30d"
+max_extensions = 2
+due_soon = "5d"
 "#;
 
 pub struct Office {

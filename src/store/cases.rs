@@ -1,0 +1,120 @@
+//! Case versions: each change a unit reports is a new row; nothing is deleted.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{Row, SqliteConnection};
+
+use super::{StoreError, ts};
+use crate::domain::case::Case;
+use crate::domain::submission::CaseRecord;
+
+fn day(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+fn parse_day(s: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
+    s.map(|s| {
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("'{s}' is not a stored date")))
+    })
+    .transpose()
+}
+
+fn same(c: &Case, r: &CaseRecord) -> bool {
+    c.kind == r.kind
+        && Some(c.received_on) == r.received_on
+        && c.accepted_on == r.accepted_on
+        && c.complex == r.complex
+        && c.extensions == r.extensions
+        && c.resolved == r.resolved
+        && c.resolved_on == r.resolved_on
+}
+
+/// Records the cases of an accepted submission: a new version for each case
+/// that is new or changed since the version in force at `submitted_at`.
+/// Returns how many versions were added.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    unit: &str,
+    report: &str,
+    period: &str,
+    submitted_at: DateTime<Utc>,
+    cases: &[CaseRecord],
+) -> Result<usize, StoreError> {
+    if cases.is_empty() {
+        return Ok(0);
+    }
+    let current: BTreeMap<String, Case> = cases_at(conn, Some(unit), submitted_at)
+        .await?
+        .into_iter()
+        .map(|c| (c.reference.clone(), c))
+        .collect();
+    let mut added = 0;
+    for r in cases {
+        // Validation guarantees a received date; skip defensively otherwise.
+        let Some(received_on) = r.received_on else { continue };
+        if current.get(&r.reference).is_some_and(|c| same(c, r)) {
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO case_versions
+               (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(unit)
+        .bind(&r.reference)
+        .bind(&r.kind)
+        .bind(day(Some(received_on)))
+        .bind(day(r.accepted_on))
+        .bind(r.complex)
+        .bind(i64::from(r.extensions))
+        .bind(r.resolved)
+        .bind(day(r.resolved_on))
+        .bind(ts(submitted_at))
+        .bind(report)
+        .bind(period)
+        .execute(&mut *conn)
+        .await?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// The version of every case in force at `at` (reported by then), optionally
+/// for one unit, ordered by unit and reference.
+pub async fn cases_at(
+    conn: &mut SqliteConnection,
+    unit: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Case>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
+         FROM case_versions v
+         WHERE v.submitted_at <= $1 AND ($2 IS NULL OR v.unit = $2)
+           AND v.id = (SELECT w.id FROM case_versions w
+                       WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
+                       ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
+         ORDER BY v.unit, v.ref",
+    )
+    .bind(ts(at))
+    .bind(unit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Case {
+                unit: r.get(0),
+                reference: r.get(1),
+                kind: r.get(2),
+                received_on: parse_day(r.get(3))?
+                    .ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
+                accepted_on: parse_day(r.get(4))?,
+                complex: r.get(5),
+                extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
+                resolved: r.get(7),
+                resolved_on: parse_day(r.get(8))?,
+            })
+        })
+        .collect()
+}

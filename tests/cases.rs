@@ -1,0 +1,192 @@
+//! Complaint cases through the real binary: stored from submissions with
+//! their history, states at any instant, the digest, and privacy.
+
+mod support;
+
+use support::{OFFICE, Office};
+
+fn submit_with_cases(office: &Office, unit: &str, submitted_at: &str, cases: &str) {
+    office.submit(
+        unit,
+        &format!(
+            r#"{{"unit": "{unit}", "report": "9m", "period": "2024-9M", "submitted_at": "{submitted_at}",
+                "metrics": {{"cases_accepted": 10, "cases_resolved": 5}}, "cases": [{cases}]}}"#
+        ),
+    );
+}
+
+fn cases(office: &Office, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["cases"];
+    all.extend_from_slice(args);
+    office.json(&all)["cases"].as_array().expect("cases list").clone()
+}
+
+const TWO_CASES: &str = r#"
+    {"ref": "KN-2024-031", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02", "accepted_on": "2024-07-10",
+     "complex": false, "extensions": 0, "status": "open", "resolved_on": null,
+     "complainant": "Nguyễn Văn Bình", "phone": "0912 345 678"},
+    {"ref": "TC-2024-007", "kind": "to_cao", "received_on": "2024-08-01", "accepted_on": "2024-08-09",
+     "extensions": 1, "status": "open", "denouncer_name": "Trần Thị Cúc"}"#;
+
+#[test]
+fn cases_from_a_submission_have_legal_deadlines_and_states() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let list = cases(&office, &["--at", "2024-09-19T09:00:00+07:00"]);
+    assert_eq!(list.len(), 2);
+    // KN: accepted 10/07, 30 days → 09/08/2024; 41 days overdue on 19/09.
+    assert_eq!(list[0]["ref"], "KN-2024-031");
+    assert_eq!(list[0]["unit"], "an-phu");
+    assert_eq!(list[0]["kind"], "khieu_nai_lan_1");
+    assert_eq!(list[0]["state"], "overdue");
+    assert_eq!(list[0]["due"], "2024-08-09");
+    assert_eq!(list[0]["days_overdue"], 41);
+    // TC: accepted 09/08, 30 days → 08/09 (Sunday) → 09/09, one extension of 30 → 09/10/2024.
+    assert_eq!(list[1]["ref"], "TC-2024-007");
+    assert_eq!(list[1]["state"], "in_time");
+    assert_eq!(list[1]["due"], "2024-10-09");
+    assert_eq!(list[1]["days_overdue"], 0);
+    let overdue = cases(&office, &["--overdue", "--at", "2024-09-19T09:00:00+07:00"]);
+    assert_eq!(overdue.len(), 1);
+    assert!(cases(&office, &["--unit", "binh-minh", "--at", "2024-09-19T09:00:00+07:00"]).is_empty());
+    // Before the file was sent, giaoban knew of no case.
+    assert!(cases(&office, &["--at", "2024-09-15T09:00:00+07:00"]).is_empty());
+    // status counts open and overdue cases per unit.
+    let status = office.json(&[
+        "status",
+        "--report",
+        "9m",
+        "--period",
+        "2024-9M",
+        "--at",
+        "2024-09-19T09:00:00+07:00",
+    ]);
+    assert_eq!(status["units"][0]["cases_open"], 2);
+    assert_eq!(status["units"][0]["cases_overdue"], 1);
+}
+
+#[test]
+fn a_complainants_name_never_reaches_the_database() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    office.ok(&["tick", "--at", "2024-09-19T08:00:00+07:00"]);
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(office.path().join("state")).expect("state dir") {
+        bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read db file"));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("KN-2024-031"), "the case itself is stored");
+    for secret in ["Nguyễn Văn Bình", "0912 345 678", "Trần Thị Cúc"] {
+        assert!(!text.contains(secret), "{secret} was stored");
+    }
+}
+
+#[test]
+fn a_later_submission_adds_history_and_never_deletes_a_case() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    // The next file resolves KN (late) and leaves TC out.
+    submit_with_cases(
+        &office,
+        "an-phu",
+        "2024-09-25T10:00:00+07:00",
+        r#"{"ref": "KN-2024-031", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02",
+            "accepted_on": "2024-07-10", "status": "resolved", "resolved_on": "2024-09-24"}"#,
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let before = cases(&office, &["--at", "2024-09-20T09:00:00+07:00"]);
+    assert_eq!(before[0]["state"], "overdue");
+    let after = cases(&office, &["--at", "2024-09-26T09:00:00+07:00"]);
+    assert_eq!(after.len(), 2, "TC-2024-007 is kept: {after:?}");
+    let kn = after.iter().find(|c| c["ref"] == "KN-2024-031").expect("KN");
+    assert_eq!(kn["state"], "resolved_late");
+    assert_eq!(kn["days_overdue"], 46);
+}
+
+#[test]
+fn an_unknown_case_kind_rejects_the_file() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(
+        &office,
+        "an-phu",
+        "2024-09-16T10:00:00+07:00",
+        r#"{"ref": "X-1", "kind": "khieu_nai_lan_9", "received_on": "2024-07-02"}"#,
+    );
+    let out = office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    assert!(out.contains("rejected"), "{out}");
+    assert!(out.contains("khieu_nai_lan_9"), "{out}");
+}
+
+#[test]
+fn the_morning_digest_lists_overdue_cases_once_and_marks_the_new_ones() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    submit_with_cases(
+        &office,
+        "binh-minh",
+        "2024-09-16T11:00:00+07:00",
+        r#"{"ref": "KN-2024-050", "kind": "khieu_nai_lan_1", "received_on": "2024-08-12", "accepted_on": "2024-08-19"}"#,
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    // Thursday 19/09 08:00: the digest fires (default schedule 08:00 Mon–Fri).
+    let out = office.run(&["tick", "--at", "2024-09-19T08:00:00+07:00"]);
+    let chat = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        chat.contains("📋 Đơn thư quá hạn, sắp đến hạn — tình hình ngày 19/09/2024"),
+        "{chat}"
+    );
+    assert!(
+        chat.contains("KN-2024-031 · Khiếu nại lần đầu · hạn giải quyết 09/08/2024 · quá hạn 41 ngày"),
+        "{chat}"
+    );
+    // KN-2024-050: 19/08 + 30 = 18/09: overdue from today, but no earlier digest to compare with.
+    assert!(
+        chat.contains("KN-2024-050 · Khiếu nại lần đầu · hạn giải quyết 18/09/2024 · quá hạn 1 ngày\n"),
+        "{chat}"
+    );
+    assert!(!chat.contains("(mới)"), "{chat}");
+    assert!(
+        !chat.contains("Nguyễn Văn Bình") && !chat.contains("0912"),
+        "no names: {chat}"
+    );
+    // Later the same morning: nothing more.
+    assert!(
+        office
+            .tick("2024-09-19T09:30:00+07:00")
+            .iter()
+            .all(|q| q.0 != "case_digest")
+    );
+    // Friday: a new digest; KN-2024-050 is no longer new, and nothing else became overdue.
+    let friday = office.tick("2024-09-20T08:00:00+07:00");
+    let digest = friday.iter().find(|q| q.0 == "case_digest").expect("Friday digest");
+    assert_eq!(digest.1, "case_digest:2024-09-20T08:00");
+    assert_eq!(digest.2, vec!["an-phu".to_string(), "binh-minh".to_string()]);
+}
+
+#[test]
+fn a_case_that_becomes_overdue_between_digests_is_marked_new() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    submit_with_cases(
+        &office,
+        "binh-minh",
+        "2024-09-16T11:00:00+07:00",
+        r#"{"ref": "KN-2024-060", "kind": "khieu_nai_lan_1", "received_on": "2024-08-14", "accepted_on": "2024-08-20"}"#,
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    // 20/08 + 30 = 19/09: due on Thursday, overdue on Friday.
+    office.ok(&["tick", "--at", "2024-09-19T08:00:00+07:00"]);
+    let out = office.run(&["tick", "--at", "2024-09-20T08:00:00+07:00"]);
+    let chat = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        chat.contains("KN-2024-060 · Khiếu nại lần đầu · hạn giải quyết 19/09/2024 · quá hạn 1 ngày (mới)"),
+        "{chat}"
+    );
+    assert!(
+        !chat.contains("quá hạn 42 ngày (mới)"),
+        "KN-2024-031 was already listed: {chat}"
+    );
+}
