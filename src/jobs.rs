@@ -12,9 +12,12 @@ use crate::config::Config;
 use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
-use crate::domain::plan::{Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_period};
+use crate::domain::plan::{
+    Notice, NoticeKind, PeriodInput, hold, period_status, plan_case_digest, plan_period, summary_keys,
+};
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
+use crate::domain::summary::{Summary, build as build_summary, totals_of};
 use crate::store::{Store, StoreError, cases, jobs as runs, outbox, submissions};
 
 /// One queued message, as `tick --json` prints it.
@@ -61,6 +64,13 @@ pub async fn tick(
     let mut tx = store.begin_immediate().await?;
     let mut queued = Vec::new();
     for report in &regime.reports {
+        // The period a summary-schedule firing is about: the one whose deadline is nearest.
+        let firing = config
+            .report_jobs(&report.id)
+            .and_then(|j| j.summary.as_ref())
+            .and_then(|c| c.last_at_or_before(&now.with_timezone(&regime.timezone)))
+            .map(|t| t.with_timezone(&Utc));
+        let firing_period = firing.and_then(|f| default_period(config, report, f));
         for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
             let label = period.label();
             let facts = submissions::period_facts(&mut tx, &report.id, &label, now).await?;
@@ -72,42 +82,141 @@ pub async fn tick(
                 past,
             };
             for notice in plan_period(regime, &input, now) {
-                let row = outbox::NewRow {
-                    key: &notice.key,
-                    kind: notice.kind.as_str(),
-                    report: notice.report.as_deref(),
-                    period: Some(&label),
-                    units: &notice.units,
-                    atoms: &notice.atoms,
-                    text: &notice.text,
-                    planned_at: now,
-                    not_before: notice.not_before,
+                if enqueue(&mut tx, &notice, now, &[]).await? {
+                    queued.push(notice);
+                }
+            }
+            let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+            let statuses = period_status(regime, report, period, &input.facts, &d);
+            let firing = firing.filter(|_| firing_period == Some(period));
+            let keys = summary_keys(regime, report, &d, &statuses, firing, &input.past, now);
+            if keys.is_empty() {
+                continue;
+            }
+            let bundle = summary_bundle(config, &mut tx, report, period, now).await?;
+            for key in keys {
+                let notice = Notice {
+                    kind: NoticeKind::Summary,
+                    key,
+                    report: Some(report.id.clone()),
+                    period: Some(period),
+                    units: Vec::new(),
+                    atoms: Vec::new(),
+                    text: bundle.text.clone(),
+                    not_before: hold(regime, NoticeKind::Summary, now),
                 };
-                if outbox::enqueue(&mut tx, &row).await? {
+                if enqueue(&mut tx, &notice, now, &bundle.files).await? {
                     queued.push(notice);
                 }
             }
         }
     }
-    if let Some(notice) = plan_digest(config, &mut tx, now).await? {
-        let row = outbox::NewRow {
-            key: &notice.key,
-            kind: notice.kind.as_str(),
-            report: None,
-            period: None,
-            units: &notice.units,
-            atoms: &notice.atoms,
-            text: &notice.text,
-            planned_at: now,
-            not_before: notice.not_before,
-        };
-        if outbox::enqueue(&mut tx, &row).await? {
-            queued.push(notice);
-        }
+    if let Some(notice) = plan_digest(config, &mut tx, now).await?
+        && enqueue(&mut tx, &notice, now, &[]).await?
+    {
+        queued.push(notice);
     }
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)
+}
+
+/// Queues a notice (and its files) unless its key exists; true when queued.
+async fn enqueue(
+    conn: &mut sqlx::SqliteConnection,
+    notice: &Notice,
+    now: DateTime<Utc>,
+    files: &[outbox::Attachment],
+) -> Result<bool, StoreError> {
+    let period = notice.period.map(|p| p.label());
+    let row = outbox::NewRow {
+        key: &notice.key,
+        kind: notice.kind.as_str(),
+        report: notice.report.as_deref(),
+        period: period.as_deref(),
+        units: &notice.units,
+        atoms: &notice.atoms,
+        text: &notice.text,
+        planned_at: now,
+        not_before: notice.not_before,
+    };
+    let queued = outbox::enqueue(conn, &row).await?;
+    if queued && !files.is_empty() {
+        outbox::attach(conn, &notice.key, files).await?;
+    }
+    Ok(queued)
+}
+
+/// A summary with its text and files.
+pub struct SummaryBundle {
+    pub summary: Summary,
+    /// Telegram HTML.
+    pub text: String,
+    /// The spreadsheet and the chart, when they could be made.
+    pub files: Vec<outbox::Attachment>,
+    pub xlsx: Option<Vec<u8>>,
+    pub chart: Option<Vec<u8>>,
+}
+
+/// Builds the summary of a report-period as known at `at`: figures, the
+/// previous period and the same period last year, cases; its text, its
+/// spreadsheet and its chart. A file that fails to build is logged and left
+/// out; the text always goes.
+pub async fn summary_bundle(
+    config: &Config,
+    conn: &mut sqlx::SqliteConnection,
+    report: &Report,
+    period: Period,
+    at: DateTime<Utc>,
+) -> Result<SummaryBundle, StoreError> {
+    let regime = &config.regime;
+    let facts = submissions::period_facts(conn, &report.id, &period.label(), at).await?;
+    let prev = period.prev();
+    let previous = totals_of(
+        report,
+        prev,
+        &submissions::period_facts(conn, &report.id, &prev.label(), at).await?,
+    );
+    let ly = period.same_period_last_year();
+    let last_year = totals_of(
+        report,
+        ly,
+        &submissions::period_facts(conn, &report.id, &ly.label(), at).await?,
+    );
+    let stored = cases::cases_at(conn, None, at).await?;
+    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
+    let statuses = period_status(regime, report, period, &facts, &d);
+    let summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
+    let text = crate::domain::render::summary(regime, report, &summary);
+    let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines)
+        .map_err(|e| tracing::error!(report = %report.id, %period, "summary spreadsheet: {e}"))
+        .ok();
+    let chart = crate::export::chart::summary_chart(regime, report, &summary)
+        .map_err(|e| tracing::error!(report = %report.id, %period, "summary chart: {e}"))
+        .ok();
+    let mut files = Vec::new();
+    if let Some(bytes) = &xlsx {
+        files.push(outbox::Attachment {
+            name: format!("tong-hop-{}-{}.xlsx", report.id, period),
+            kind: "document".into(),
+            bytes: bytes.clone(),
+        });
+    }
+    if let Some(bytes) = &chart {
+        files.push(outbox::Attachment {
+            name: format!("bieu-do-{}-{}.png", report.id, period),
+            kind: "photo".into(),
+            bytes: bytes.clone(),
+        });
+    }
+    Ok(SummaryBundle {
+        summary,
+        text,
+        files,
+        xlsx,
+        chart,
+    })
 }
 
 /// The case digest due at `now` (see [`plan_case_digest`]), if any.
@@ -378,4 +487,29 @@ pub async fn case_rows(
             .then(a.unit.cmp(&b.unit))
     });
     Ok(rows)
+}
+
+/// Queues a summary asked for on the command line (`summary --send`): sent at
+/// once, whatever the working hours, under a key of its own.
+pub async fn queue_summary(
+    store: &Store,
+    bundle: &SummaryBundle,
+    report: &Report,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let notice = Notice {
+        kind: NoticeKind::Summary,
+        key: format!("summary:{}:{}:manual:{}", report.id, period, crate::store::ts(now)),
+        report: Some(report.id.clone()),
+        period: Some(period),
+        units: Vec::new(),
+        atoms: Vec::new(),
+        text: bundle.text.clone(),
+        not_before: now,
+    };
+    let mut tx = store.begin_immediate().await?;
+    let queued = enqueue(&mut tx, &notice, now, &bundle.files).await?;
+    tx.commit().await?;
+    Ok(queued)
 }

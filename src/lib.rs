@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod jobs;
 pub mod notify;
 pub mod store;

@@ -69,6 +69,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The summary of a report-period: text, and optionally its spreadsheet and chart.
+    Summary {
+        #[arg(long)]
+        report: String,
+        #[arg(long)]
+        period: String,
+        /// Queue it for the group (with the spreadsheet and chart) and deliver now.
+        #[arg(long)]
+        send: bool,
+        /// Write the spreadsheet here.
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+        /// Write the chart (PNG) here.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+        /// Summarise what had been received by this instant (default now).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Complaint cases with their legal deadlines and state.
     Cases {
         /// Only cases past their limit.
@@ -281,6 +300,50 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 println!("{}", serde_json::json!({ "at": now, "cases": rows }));
             } else {
                 print!("{}", cli::cases_table(&config, &rows, now));
+            }
+            Ok(())
+        }
+        Command::Summary {
+            report,
+            period,
+            send,
+            xlsx,
+            chart,
+            at: at_arg,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let rep = config
+                .regime
+                .report(&report)
+                .ok_or_else(|| bad(format!("no report '{report}' in the config")))?;
+            let period = Period::parse_as(rep.timing.period_kind, &period).map_err(|e| bad(e.to_string()))?;
+            let store = open(&config).await?;
+            let mut conn = store.pool().acquire().await.map_err(failed)?;
+            let bundle = jobs::summary_bundle(&config, &mut conn, rep, period, now)
+                .await
+                .map_err(failed)?;
+            drop(conn);
+            for (path, bytes, what) in [(&xlsx, &bundle.xlsx, "spreadsheet"), (&chart, &bundle.chart, "chart")] {
+                if let Some(path) = path {
+                    let bytes = bytes
+                        .as_ref()
+                        .ok_or_else(|| failed(format!("the {what} could not be made (see the log)")))?;
+                    std::fs::write(path, bytes).map_err(|e| failed(format!("cannot write {}: {e}", path.display())))?;
+                }
+            }
+            if send {
+                let mut courier = daemon::courier(&config).map_err(|e| Failure {
+                    code: e.exit_code(),
+                    message: e.to_string(),
+                })?;
+                jobs::queue_summary(&store, &bundle, rep, period, Utc::now())
+                    .await
+                    .map_err(failed)?;
+                giaoban::notify::deliver(&store, &mut courier, Utc::now())
+                    .await
+                    .map_err(failed)?;
+            } else {
+                println!("{}", giaoban::domain::text::html_to_plain(&bundle.text));
             }
             Ok(())
         }

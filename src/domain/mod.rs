@@ -13,4 +13,5 @@ pub mod render;
 pub mod span;
 pub mod status;
 pub mod submission;
+pub mod summary;
 pub mod text;

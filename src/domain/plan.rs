@@ -369,3 +369,52 @@ pub fn plan_case_digest(
         not_before: hold(regime, NoticeKind::CaseDigest, now),
     })
 }
+
+/// The summaries a report-period calls for at `now` that are not in `past`:
+/// `summary:{report}:{period}:final` once every expected unit is in or the
+/// grace has ended (within [`STALE_AFTER`] of that moment), and
+/// `summary:{report}:{period}:{local firing time}` for a firing of the report's
+/// summary schedule within the last day.
+pub fn summary_keys(
+    regime: &Regime,
+    report: &Report,
+    d: &Deadlines,
+    statuses: &[UnitStatus<'_>],
+    firing: Option<DateTime<Utc>>,
+    past: &[PastNotice],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let mut keys = Vec::new();
+    if !statuses.is_empty() {
+        let all_in = statuses.iter().all(|s| !s.state.is_outstanding());
+        let trigger = if all_in {
+            statuses
+                .iter()
+                .filter_map(|s| s.facts.and_then(UnitFacts::first_received_at))
+                .max()
+        } else if now >= d.late_after {
+            Some(d.late_after)
+        } else {
+            None
+        };
+        if let Some(t) = trigger
+            && t <= now
+            && now - t < STALE_AFTER
+        {
+            keys.push(format!("summary:{}:{}:final", report.id, d.period));
+        }
+    }
+    if let Some(f) = firing
+        && f <= now
+        && now - f < Duration::days(1)
+    {
+        keys.push(format!(
+            "summary:{}:{}:{}",
+            report.id,
+            d.period,
+            f.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
+        ));
+    }
+    keys.retain(|k| !past.iter().any(|p| &p.key == k));
+    keys
+}

@@ -7,8 +7,9 @@ use super::case::{CaseLine, CaseState, Stage};
 use super::deadline::Deadlines;
 use super::period::Period;
 use super::plan::UnitStatus;
-use super::regime::{Regime, Report, Unit};
+use super::regime::{IndicatorFormat, Language, Regime, Report, Unit};
 use super::status::UnitState;
+use super::summary::{Comparison, Summary};
 use super::text::{self, escape_html};
 
 fn en(regime: &Regime) -> bool {
@@ -318,6 +319,305 @@ pub fn case_atom(l: &CaseLine<'_>) -> String {
     format!("{}#{}", l.case.unit, l.case.reference)
 }
 
+/// An indicator's value as its format says: `83,1%`, `1.234`, or `—`.
+pub fn indicator_value(format: IndicatorFormat, v: Option<f64>, lang: Language) -> String {
+    match (format, v) {
+        (_, None) => "—".to_string(),
+        (IndicatorFormat::Percent, Some(x)) => text::percent(x, lang),
+        (IndicatorFormat::Number, Some(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => text::int(x as i64, lang),
+        (IndicatorFormat::Number, Some(x)) => text::decimal(x, 1, lang),
+    }
+}
+
+/// `+120 (+1,4%)`; the percentage reads `—` against a zero base.
+pub fn change(current: i64, base: i64, lang: Language) -> String {
+    let diff = current.saturating_sub(base);
+    let sign = if diff > 0 { "+" } else { "" };
+    let pct = if base == 0 {
+        "—".to_string()
+    } else {
+        let p = diff as f64 / base as f64;
+        format!("{}{}", if p > 0.0 { "+" } else { "" }, text::percent(p, lang))
+    };
+    format!("{sign}{} ({pct})", text::int(diff, lang))
+}
+
+/// A short state word for the monospace table.
+fn short_state(state: UnitState, en: bool) -> &'static str {
+    match (state, en) {
+        (UnitState::OnTime, false) => "đúng",
+        (UnitState::Late, false) => "muộn",
+        (UnitState::Missing, false) => "chưa",
+        (UnitState::Invalid, false) => "lỗi",
+        (UnitState::OnTime, true) => "ok",
+        (UnitState::Late, true) => "late",
+        (UnitState::Missing, true) => "miss",
+        (UnitState::Invalid, true) => "bad",
+    }
+}
+
+/// Left- or right-aligned cells joined by two spaces, trailing blanks cut.
+fn table_lines(rows: &[Vec<String>], right_from: usize) -> Vec<String> {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
+                    if i >= right_from {
+                        format!("{pad}{c}")
+                    } else {
+                        format!("{c}{pad}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+/// 📊 The summary of a report-period, in Telegram HTML.
+pub fn summary(regime: &Regime, report: &Report, s: &Summary) -> String {
+    let en = en(regime);
+    let lang = regime.language;
+    let names = |state: UnitState| -> Vec<String> {
+        s.rows
+            .iter()
+            .filter(|r| r.state == state)
+            .map(|r| escape_html(&r.name))
+            .collect()
+    };
+    let total = s.rows.len();
+    let received = s.count(UnitState::OnTime) + s.count(UnitState::Late);
+    let due = text::time_and_date(&local(regime, s.due), lang);
+    let mut out = if en {
+        format!(
+            "📊 <b>Summary</b>: {}
+Deadline {due}. Received {received}/{total} units: {} on time, {} late",
+            heading(regime, report, s.period),
+            s.count(UnitState::OnTime),
+            s.count(UnitState::Late)
+        )
+    } else {
+        format!(
+            "📊 <b>Tổng hợp</b>: {}
+Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng hạn, {} gửi muộn",
+            heading(regime, report, s.period),
+            s.count(UnitState::OnTime),
+            s.count(UnitState::Late)
+        )
+    };
+    let late = names(UnitState::Late);
+    if !late.is_empty() {
+        out.push_str(&format!(" ({})", late.join(", ")));
+    }
+    out.push('.');
+    let mut outstanding = names(UnitState::Missing);
+    outstanding.extend(names(UnitState::Invalid));
+    if !outstanding.is_empty() {
+        out.push_str(&format!(
+            "
+{} {}.",
+            if en { "Not received:" } else { "Chưa gửi:" },
+            outstanding.join(", ")
+        ));
+    }
+
+    // Totals with comparisons.
+    let reporting = s.reporting();
+    out.push_str(&if en {
+        format!(
+            "
+
+<b>Province totals</b> ({reporting}/{total} units)"
+        )
+    } else {
+        format!(
+            "
+
+<b>Số liệu toàn tỉnh</b> ({reporting}/{total} đơn vị)"
+        )
+    });
+    let compare_phrase = |c: &Comparison, last_year: bool| -> String {
+        let what = match (last_year, en) {
+            (false, false) => "so với kỳ trước",
+            (true, false) => "so với cùng kỳ",
+            (false, true) => "vs previous period",
+            (true, true) => "vs same period last year",
+        };
+        // Totals over a different number of units are not like for like: say so.
+        let partial = if c.units != reporting {
+            format!(" ({}/{total} {})", c.units, if en { "units" } else { "đơn vị" })
+        } else {
+            String::new()
+        };
+        format!("{what}{partial}")
+    };
+    for m in &report.metrics {
+        let value = s.totals.get(&m.key).copied().unwrap_or(0);
+        let mut line = format!(
+            "
+• {}: {}",
+            escape_html(&m.label),
+            text::int(value, lang)
+        );
+        let mut parts = Vec::new();
+        for (c, ly) in [(&s.previous, false), (&s.last_year, true)] {
+            if let Some(c) = c
+                && let Some(base) = c.totals.get(&m.key)
+            {
+                parts.push(format!("{} {}", compare_phrase(c, ly), change(value, *base, lang)));
+            }
+        }
+        if !parts.is_empty() {
+            line.push_str(&format!(" — {}", parts.join("; ")));
+        }
+        out.push_str(&line);
+    }
+    for (i, ind) in report.indicators.iter().enumerate() {
+        let v = s.indicators.get(i).copied().flatten();
+        let mut line = format!(
+            "
+• {}: {}",
+            escape_html(&ind.label),
+            indicator_value(ind.format, v, lang)
+        );
+        let mut parts = Vec::new();
+        for (c, ly) in [(&s.previous, false), (&s.last_year, true)] {
+            if let Some(c) = c {
+                let before = c.indicators.get(i).copied().flatten();
+                parts.push(format!(
+                    "{} {}",
+                    compare_phrase(c, ly),
+                    indicator_value(ind.format, before, lang)
+                ));
+            }
+        }
+        if !parts.is_empty() {
+            line.push_str(&format!(" — {}", parts.join("; ")));
+        }
+        out.push_str(&line);
+    }
+
+    // The per-unit table, in a monospace block with numbered columns.
+    let mut rows = vec![
+        [if en { "Unit" } else { "Đơn vị" }, if en { "Sent" } else { "Gửi" }]
+            .into_iter()
+            .map(String::from)
+            .chain((1..=report.metrics.len() + report.indicators.len()).map(|n| format!("({n})")))
+            .collect::<Vec<_>>(),
+    ];
+    for r in &s.rows {
+        let mut row = vec![r.name.clone(), short_state(r.state, en).to_string()];
+        for m in &report.metrics {
+            row.push(r.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
+        }
+        for (i, ind) in report.indicators.iter().enumerate() {
+            row.push(indicator_value(
+                ind.format,
+                r.indicators.get(i).copied().flatten(),
+                lang,
+            ));
+        }
+        rows.push(row);
+    }
+    let mut totals_row = vec![if en { "Total" } else { "Toàn tỉnh" }.to_string(), String::new()];
+    for m in &report.metrics {
+        totals_row.push(text::int(s.totals.get(&m.key).copied().unwrap_or(0), lang));
+    }
+    for (i, ind) in report.indicators.iter().enumerate() {
+        totals_row.push(indicator_value(
+            ind.format,
+            s.indicators.get(i).copied().flatten(),
+            lang,
+        ));
+    }
+    rows.push(totals_row);
+    out.push_str(&format!(
+        "
+
+<b>{}</b>
+<pre>{}</pre>",
+        if en { "By unit" } else { "Theo đơn vị" },
+        escape_html(&table_lines(&rows, 2).join("\n"))
+    ));
+    let legend: Vec<String> = report
+        .metrics
+        .iter()
+        .map(|m| m.label.as_str())
+        .chain(report.indicators.iter().map(|i| i.label.as_str()))
+        .enumerate()
+        .map(|(i, l)| format!("({}) {}", i + 1, escape_html(l)))
+        .collect();
+    out.push_str(&format!(
+        "
+{}",
+        legend.join("; ")
+    ));
+
+    // Open errors and overdue cases.
+    let errors: Vec<String> = s
+        .rows
+        .iter()
+        .flat_map(|r| {
+            r.errors
+                .iter()
+                .map(move |e| format!("• {}: {}", escape_html(&r.name), escape_html(e)))
+        })
+        .collect();
+    if !errors.is_empty() {
+        out.push_str(&format!(
+            "
+
+❌ <b>{}</b>
+{}",
+            if en {
+                "Invalid files not yet corrected"
+            } else {
+                "Báo cáo không hợp lệ chưa được sửa"
+            },
+            errors.join("\n")
+        ));
+    }
+    let overdue: Vec<String> = s
+        .rows
+        .iter()
+        .filter(|r| r.overdue_cases > 0)
+        .map(|r| format!("{} {}", escape_html(&r.name), r.overdue_cases))
+        .collect();
+    if !overdue.is_empty() {
+        let n: usize = s.rows.iter().map(|r| r.overdue_cases).sum();
+        out.push_str(&if en {
+            format!(
+                "
+
+📋 <b>Overdue cases</b>: {n} — {}",
+                overdue.join(", ")
+            )
+        } else {
+            format!(
+                "
+
+📋 <b>Đơn thư quá hạn</b>: {n} đơn — {}",
+                overdue.join(", ")
+            )
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone};
@@ -325,7 +625,7 @@ mod tests {
     use super::*;
     use crate::domain::calendar::WorkCalendar;
     use crate::domain::case::{Case, evaluate_all};
-    use crate::domain::regime::{CaseRule, DayCount, Language, WorkingHours};
+    use crate::domain::regime::{CaseRule, DayCount, WorkingHours};
     use crate::domain::span::Span;
 
     fn unit(id: &str, name: &str) -> Unit {

@@ -28,7 +28,11 @@ impl Console {
 
     pub fn send(&mut self, row: &OutboxRow, now: DateTime<Utc>) -> Sent {
         let at = now.with_timezone(&self.tz).format("%d/%m/%Y %H:%M");
-        let text = format!("──── {at} · {} ────\n{}\n\n", row.kind, html_to_plain(&row.text));
+        let mut text = format!("──── {at} · {} ────\n{}\n", row.kind, html_to_plain(&row.text));
+        for f in &row.files {
+            text.push_str(&format!("📎 {} ({} KB)\n", f.name, f.bytes.len().div_ceil(1024)));
+        }
+        text.push('\n');
         match self.out.write_all(text.as_bytes()).and_then(|_| self.out.flush()) {
             Ok(()) => Sent::Ok {
                 chat_id: None,

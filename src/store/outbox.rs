@@ -19,6 +19,8 @@ pub struct OutboxRow {
     pub text: String,
     pub not_before: DateTime<Utc>,
     pub attempts: i64,
+    /// Files that go with the message (a summary's spreadsheet and chart).
+    pub files: Vec<Attachment>,
 }
 
 pub struct NewRow<'a> {
@@ -96,7 +98,8 @@ pub async fn due(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: i64) ->
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
+    let mut out: Vec<OutboxRow> = rows
+        .into_iter()
         .map(|r| {
             Ok(OutboxRow {
                 id: r.get(0),
@@ -108,9 +111,14 @@ pub async fn due(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: i64) ->
                 text: r.get(6),
                 not_before: parse_ts(&r.get::<String, _>(7))?,
                 attempts: r.get(8),
+                files: Vec::new(),
             })
         })
-        .collect()
+        .collect::<Result<_, StoreError>>()?;
+    for row in &mut out {
+        row.files = attachments(conn, row.id).await?;
+    }
+    Ok(out)
 }
 
 pub async fn mark_sent(
@@ -207,6 +215,47 @@ pub async fn recent_of_kind(
             kind,
             key: r.get(0),
             atoms: parse_list(&r.get::<String, _>(1)),
+        })
+        .collect())
+}
+
+/// A file sent with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub name: String,
+    /// `document` or `photo`.
+    pub kind: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Attaches files to the row with `key` (queued in the same transaction).
+pub async fn attach(conn: &mut SqliteConnection, key: &str, files: &[Attachment]) -> Result<(), StoreError> {
+    for f in files {
+        sqlx::query(
+            "INSERT INTO outbox_files (outbox_id, name, kind, bytes) SELECT id, $2, $3, $4 FROM outbox WHERE key = $1",
+        )
+        .bind(key)
+        .bind(&f.name)
+        .bind(&f.kind)
+        .bind(&f.bytes)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The files of a row, in the order they were attached.
+pub async fn attachments(conn: &mut SqliteConnection, outbox_id: i64) -> Result<Vec<Attachment>, StoreError> {
+    let rows = sqlx::query("SELECT name, kind, bytes FROM outbox_files WHERE outbox_id = $1 ORDER BY id")
+        .bind(outbox_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Attachment {
+            name: r.get(0),
+            kind: r.get(1),
+            bytes: r.get(2),
         })
         .collect())
 }

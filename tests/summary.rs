@@ -1,0 +1,198 @@
+//! Summaries through the real binary: the text, exact totals and rates, the
+//! comparison lines, the spreadsheet read back, and the chart decoded.
+
+mod support;
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use support::{OFFICE, Office};
+
+fn submit_period(office: &Office, unit: &str, period: &str, submitted_at: &str, accepted: i64, resolved: i64) {
+    let folder = office.path().join("data").join(unit);
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(
+        folder.join(format!("9m-{period}.json")),
+        format!(
+            r#"{{"period": "{period}", "submitted_at": "{submitted_at}",
+                "metrics": {{"cases_accepted": {accepted}, "cases_resolved": {resolved}}}}}"#
+        ),
+    )
+    .expect("write");
+}
+
+/// Three units: two send 2024 figures (one late), one sends nothing; the
+/// totals are 8.651 accepted and 7.187 resolved, a rate of 83,1%.
+fn office() -> Office {
+    let office = Office::new(OFFICE);
+    submit_period(&office, "an-phu", "2024-9M", "2024-09-16T10:00:00+07:00", 5000, 4200);
+    submit_period(&office, "binh-minh", "2024-9M", "2024-09-20T09:00:00+07:00", 3651, 2987);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    office
+}
+
+fn summary(office: &Office, extra: &[&str]) -> String {
+    let mut args = vec![
+        "summary",
+        "--report",
+        "9m",
+        "--period",
+        "2024-9M",
+        "--at",
+        "2024-09-25T09:00:00+07:00",
+    ];
+    args.extend_from_slice(extra);
+    office.ok(&args)
+}
+
+#[test]
+fn the_summary_names_who_sent_and_gives_exact_totals_and_rates() {
+    let office = office();
+    let text = summary(&office, &[]);
+    assert!(
+        text.contains("📊 Tổng hợp: Báo cáo giao ban 9 tháng — 9 tháng năm 2024"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Đã nhận 2/3 đơn vị: 1 gửi đúng hạn, 1 gửi muộn (Huyện Bình Minh)."),
+        "{text}"
+    );
+    assert!(text.contains("Chưa gửi: Huyện Cái Bè."), "{text}");
+    assert!(text.contains("• Số vụ án thụ lý: 8.651\n"), "{text}");
+    assert!(text.contains("• Số vụ án đã giải quyết: 7.187\n"), "{text}");
+    // 7187 / 8651 = 0.83077…: from the totals, not an average of the unit rates.
+    assert!(text.contains("• Tỷ lệ giải quyết: 83,1%"), "{text}");
+    assert!(text.contains("Huyện An Phú     đúng  5.000  4.200  84,0%"), "{text}");
+    assert!(text.contains("Huyện Cái Bè     chưa      —      —      —"), "{text}");
+    let totals = text.lines().find(|l| l.starts_with("Toàn tỉnh ")).expect("totals row");
+    assert!(totals.ends_with("  8.651  7.187  83,1%"), "{totals}");
+    assert!(
+        !text.contains("so với cùng kỳ"),
+        "no last-year line without last year's data: {text}"
+    );
+    assert!(!text.contains("NaN"), "{text}");
+    let expected = "\
+📊 Tổng hợp: Báo cáo giao ban 9 tháng — 9 tháng năm 2024
+Hạn gửi 17:00 ngày 18/09/2024. Đã nhận 2/3 đơn vị: 1 gửi đúng hạn, 1 gửi muộn (Huyện Bình Minh).
+Chưa gửi: Huyện Cái Bè.
+
+Số liệu toàn tỉnh (2/3 đơn vị)
+• Số vụ án thụ lý: 8.651
+• Số vụ án đã giải quyết: 7.187
+• Tỷ lệ giải quyết: 83,1%
+
+Theo đơn vị
+Đơn vị           Gửi     (1)    (2)    (3)
+Huyện An Phú     đúng  5.000  4.200  84,0%
+Huyện Bình Minh  muộn  3.651  2.987  81,8%
+Huyện Cái Bè     chưa      —      —      —
+Toàn tỉnh              8.651  7.187  83,1%
+(1) Số vụ án thụ lý; (2) Số vụ án đã giải quyết; (3) Tỷ lệ giải quyết";
+    assert_eq!(text.trim_end(), expected);
+}
+
+#[test]
+fn the_same_period_last_year_is_compared_only_when_its_data_exists() {
+    let office = office();
+    submit_period(&office, "an-phu", "2023-9M", "2023-09-15T10:00:00+07:00", 4000, 3000);
+    submit_period(&office, "binh-minh", "2023-9M", "2023-09-15T10:00:00+07:00", 4000, 3600);
+    office.ok(&["collect", "--report", "9m", "--period", "2023-9M"]);
+    let text = summary(&office, &[]);
+    // 8651 − 8000 = +651 (+8,1%); 7187 − 6600 = +587 (+8,9%); rate 82,5% a year earlier.
+    assert!(
+        text.contains("• Số vụ án thụ lý: 8.651 — so với kỳ trước +651 (+8,1%); so với cùng kỳ +651 (+8,1%)"),
+        "{text}"
+    );
+    assert!(text.contains("so với cùng kỳ +587 (+8,9%)"), "{text}");
+    assert!(
+        text.contains("• Tỷ lệ giải quyết: 83,1% — so với kỳ trước 82,5%; so với cùng kỳ 82,5%"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_rate_with_a_zero_denominator_reads_as_a_dash() {
+    let office = Office::new(OFFICE);
+    submit_period(&office, "an-phu", "2024-9M", "2024-09-16T10:00:00+07:00", 0, 0);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let text = summary(&office, &[]);
+    assert!(text.contains("• Tỷ lệ giải quyết: —"), "{text}");
+    assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
+}
+
+#[test]
+fn the_spreadsheet_has_a_row_per_unit_a_totals_row_and_the_overdue_cases() {
+    let office = office();
+    // A case long overdue, to fill the second sheet.
+    office.submit(
+        "an-phu",
+        r#"{"period": "2024-9M", "submitted_at": "2024-09-16T10:00:00+07:00",
+            "metrics": {"cases_accepted": 5000, "cases_resolved": 4200},
+            "cases": [{"ref": "KN-2024-031", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02", "accepted_on": "2024-07-10"}]}"#,
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let path = office.path().join("tong-hop.xlsx");
+    let chart = office.path().join("bieu-do.png");
+    summary(
+        &office,
+        &[
+            "--xlsx",
+            path.to_str().expect("path"),
+            "--chart",
+            chart.to_str().expect("path"),
+        ],
+    );
+    let mut book: Xlsx<_> = open_workbook(&path).expect("open xlsx");
+    assert_eq!(
+        book.sheet_names(),
+        vec!["Tổng hợp".to_string(), "Đơn thư quá hạn".to_string()]
+    );
+    let sheet = book.worksheet_range("Tổng hợp").expect("summary sheet");
+    let cell = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(0, 0), Data::String("Đơn vị".into()));
+    assert_eq!(cell(0, 3), Data::String("Số vụ án thụ lý".into()));
+    assert_eq!(cell(0, 5), Data::String("Tỷ lệ giải quyết".into()));
+    assert_eq!(cell(1, 0), Data::String("Huyện An Phú".into()));
+    assert_eq!(cell(1, 1), Data::String("Đúng hạn".into()));
+    assert_eq!(cell(1, 3), Data::Float(5000.0));
+    assert_eq!(cell(2, 1), Data::String("Gửi muộn".into()));
+    assert_eq!(cell(3, 1), Data::String("Chưa gửi".into()));
+    assert_eq!(cell(4, 0), Data::String("Toàn tỉnh".into()));
+    assert_eq!(cell(4, 3), Data::Float(8651.0));
+    assert_eq!(cell(4, 4), Data::Float(7187.0));
+    match cell(4, 5) {
+        Data::Float(rate) => assert!((rate - 7187.0 / 8651.0).abs() < 1e-12, "{rate}"),
+        other => panic!("rate cell is {other:?}"),
+    }
+    let cases = book.worksheet_range("Đơn thư quá hạn").expect("cases sheet");
+    assert_eq!(cases.get_value((1, 1)), Some(&Data::String("KN-2024-031".into())));
+    // 10/07 + 30 days = 09/08; on 25/09 that is 47 days overdue.
+    assert_eq!(cases.get_value((1, 5)), Some(&Data::Float(47.0)));
+
+    let png = image::open(&chart).expect("decode the chart");
+    assert_eq!((png.width(), png.height()), (1080, 1350));
+}
+
+#[test]
+fn a_final_summary_goes_out_once_with_its_files_when_the_grace_ends() {
+    let office = office();
+    let out = office.run(&["tick", "--at", "2024-09-19T17:00:00+07:00"]);
+    let chat = String::from_utf8_lossy(&out.stdout);
+    assert!(chat.contains("📊 Tổng hợp"), "{chat}");
+    assert!(chat.contains("📎 tong-hop-9m-2024-9M.xlsx"), "{chat}");
+    assert!(chat.contains("📎 bieu-do-9m-2024-9M.png"), "{chat}");
+    assert!(
+        office
+            .tick("2024-09-19T18:00:00+07:00")
+            .iter()
+            .all(|q| q.0 != "summary"),
+        "once per period"
+    );
+}
+
+#[test]
+fn a_comparison_over_fewer_units_says_how_many() {
+    let office = office();
+    submit_period(&office, "an-phu", "2023-9M", "2023-09-15T10:00:00+07:00", 4000, 3000);
+    office.ok(&["collect", "--report", "9m", "--period", "2023-9M"]);
+    let text = summary(&office, &[]);
+    assert!(text.contains("so với cùng kỳ (1/3 đơn vị) +4.651 (+116,3%)"), "{text}");
+}
