@@ -53,6 +53,10 @@ pub struct RawTelegram {
     pub thread_id: Option<i32>,
     #[serde(default)]
     pub admins: Vec<i64>,
+    pub per_chat_per_minute: Option<i64>,
+    pub per_second: Option<i64>,
+    pub request_timeout: Option<i64>,
+    pub refused_retry: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@
 pub mod jobs;
 pub mod outbox;
 pub mod submissions;
+pub mod telegram;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
