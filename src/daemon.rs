@@ -172,6 +172,11 @@ async fn schedule(sched: &JobScheduler, shared: &Arc<Shared>, config: &Config) -
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{SignalKind, signal};
+    // Signal handlers first: a SIGTERM right after readiness must stop cleanly,
+    // not kill the process with the default action.
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
     let store = open_store(&config).await?;
     tracing::info!(path = %store.path().display(), "storage ready");
     let courier = courier(&config, &store)?;
@@ -202,9 +207,6 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(jobs = ids.len(), "giaoban is running");
 
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
     loop {
         tokio::select! {
             _ = term.recv() => break,

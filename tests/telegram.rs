@@ -579,3 +579,50 @@ fn the_token_never_appears_in_logs_errors_or_the_database() {
         }
     }
 }
+
+#[test]
+fn the_daemon_posts_through_telegram_when_it_is_configured() {
+    use std::io::{BufRead, BufReader};
+    let fake = FakeTelegram::start();
+    let office = Office::new(&telegram_config(OFFICE, &fake, ""));
+    // A queued message from before the start, delivered by the catch-up tick.
+    tick(&office, "2024-09-05T09:00:00+07:00");
+    query(
+        &office,
+        "INSERT INTO outbox (key, kind, text, planned_at, not_before)
+         VALUES ('queued-before-start', 'admin', '<b>Tin</b> chờ gửi', '2024-09-05T02:00:00.000Z', '2024-09-05T02:00:00.000Z')",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_giaoban"))
+        .arg("--config")
+        .arg(&office.config)
+        .arg("run")
+        .env(TOKEN_ENV, TOKEN)
+        .env("RUST_LOG", "info")
+        .env_remove("STATE_DIRECTORY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start giaoban run");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        let ready = line.contains("giaoban is running");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(seen.iter().any(|l| l.contains("giaoban is running")), "{seen:?}");
+    assert!(
+        !seen.iter().any(|l| l.contains("console")),
+        "no console fallback: {seen:?}"
+    );
+    let sent = fake.messages();
+    assert_eq!(sent.len(), 1, "{seen:?}");
+    assert_eq!(sent[0].text.as_deref(), Some("<b>Tin</b> chờ gửi"));
+    assert_eq!(outbox(&office)[0].state, "sent");
+}
