@@ -357,3 +357,73 @@ pub fn cases_table(config: &Config, rows: &[crate::jobs::CaseRow], at: DateTime<
     }
     o
 }
+
+/// The outbox under the status table: counts, rows in trouble, chats that
+/// moved or refused the bot.
+pub fn outbox_table(config: &Config, st: &crate::notify::OutboxStatus) -> String {
+    let en = config.regime.language.is_english();
+    let tz = config.regime.timezone;
+    let when = |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%d/%m/%Y %H:%M:%S").to_string();
+    let c = &st.counts;
+    let mut o = String::new();
+    let _ = writeln!(o);
+    if en {
+        let _ = writeln!(
+            o,
+            "outbox: {} pending ({} retrying), {} sent, {} failed",
+            c.pending, c.retrying, c.sent, c.failed
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "hàng đợi tin nhắn: {} chờ gửi ({} đang thử lại), {} đã gửi, {} thất bại",
+            c.pending, c.retrying, c.sent, c.failed
+        );
+    }
+    if let Some(t) = &st.next_attempt_at {
+        let _ = writeln!(o, "  {} {}", if en { "next attempt" } else { "thử lại lúc" }, when(t));
+    }
+    for chat in &st.chats {
+        if let Some(to) = chat.migrated_to {
+            let _ = writeln!(
+                o,
+                "  {} {} → {to}: {}",
+                if en { "chat" } else { "nhóm" },
+                chat.chat_id,
+                if en {
+                    "moved to a supergroup; set telegram.chat_id to the new id"
+                } else {
+                    "đã thành siêu nhóm; cần sửa telegram.chat_id thành mã mới"
+                }
+            );
+        }
+        if let Some(reason) = &chat.held_reason {
+            let next = chat.recheck_at.as_ref().map(when).unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {} {} {}: {reason} ({} {next})",
+                if en { "chat" } else { "nhóm" },
+                chat.chat_id,
+                if en {
+                    "refuses the bot, delivery held"
+                } else {
+                    "từ chối bot, tạm dừng gửi"
+                },
+                if en { "next try" } else { "thử lại lúc" }
+            );
+        }
+    }
+    for p in &st.problems {
+        let _ = writeln!(
+            o,
+            "  #{} {} [{}] {} {}: {}",
+            p.id,
+            p.key,
+            p.state,
+            p.attempts,
+            if en { "attempts" } else { "lần thử" },
+            p.last_error.as_deref().unwrap_or("")
+        );
+    }
+    o
+}

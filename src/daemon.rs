@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::collect::Filter;
 use crate::config::{Config, ConfigError, LogSettings, SecretError, Storage};
 use crate::jobs;
+use crate::notify::telegram::{Telegram, TelegramError};
 use crate::notify::{self, Courier, console::Console};
 use crate::store::{Store, StoreError};
 
@@ -23,6 +24,8 @@ pub enum DaemonError {
     Config(#[from] ConfigError),
     #[error("telegram token: {0}")]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Telegram(#[from] TelegramError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("scheduler: {0}")]
@@ -34,7 +37,7 @@ pub enum DaemonError {
 impl DaemonError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            DaemonError::Config(_) | DaemonError::Secret(_) => 2,
+            DaemonError::Config(_) | DaemonError::Secret(_) | DaemonError::Telegram(_) => 2,
             _ => 1,
         }
     }
@@ -63,15 +66,16 @@ pub fn init_logging(settings: &LogSettings, daemon: bool) {
     }
 }
 
-/// The courier the config asks for: the console when there is no `[telegram]`.
-pub fn courier(config: &Config) -> Result<Courier, DaemonError> {
+/// The courier the config asks for: the console when there is no
+/// `[telegram]`, else the Bot API. The token is read now, so a missing
+/// credential stops start-up with an error that names where it was looked for.
+pub fn courier(config: &Config, store: &Store) -> Result<Courier, DaemonError> {
     match &config.telegram {
         None => Ok(Courier::Console(Console::stdout(config.regime.timezone))),
         Some(t) => {
-            // Read the token now so a missing credential stops start-up with a clear error.
-            let _token = t.token.read(&config.base_dir)?;
-            tracing::warn!("Telegram delivery is not available in this build yet; printing messages to the console");
-            Ok(Courier::Console(Console::stdout(config.regime.timezone)))
+            let token = t.token.read(&config.base_dir)?;
+            let telegram = Telegram::new(t, token, store.clone(), config.regime.language)?;
+            Ok(Courier::Telegram(Box::new(telegram)))
         }
     }
 }
@@ -168,9 +172,14 @@ async fn schedule(sched: &JobScheduler, shared: &Arc<Shared>, config: &Config) -
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{SignalKind, signal};
+    // Signal handlers first: a SIGTERM right after readiness must stop cleanly,
+    // not kill the process with the default action.
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
     let store = open_store(&config).await?;
     tracing::info!(path = %store.path().display(), "storage ready");
-    let courier = courier(&config)?;
+    let courier = courier(&config, &store)?;
     let shared = Arc::new(Shared {
         config: RwLock::new(Arc::new(config.clone())),
         store,
@@ -198,9 +207,6 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(jobs = ids.len(), "giaoban is running");
 
-    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
-    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
     loop {
         tokio::select! {
             _ = term.recv() => break,

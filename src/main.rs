@@ -203,16 +203,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Tick { at: at_arg, json } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let store = open(&config).await?;
-            let queued = jobs::tick(&config, &store, now, Utc::now()).await.map_err(failed)?;
-            let mut courier = daemon::courier(&config).map_err(|e| Failure {
+            // The courier first: a missing token stops the tick before it plans.
+            let mut courier = daemon::courier(&config, &store).map_err(|e| Failure {
                 code: e.exit_code(),
                 message: e.to_string(),
             })?;
+            let queued = jobs::tick(&config, &store, now, Utc::now()).await.map_err(failed)?;
             if json {
                 // The JSON document is the whole of stdout: the console courier
                 // must not print into it.
                 courier = match courier {
                     Courier::Console(_) => Courier::Console(Console::new(Box::new(std::io::stderr()), tz)),
+                    telegram @ Courier::Telegram(_) => telegram,
                 };
             }
             let delivery = giaoban::notify::deliver(&store, &mut courier, now)
@@ -263,13 +265,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 };
                 docs.push(jobs::status(&config, &store, rep, p, now).await.map_err(failed)?);
             }
+            let outbox = giaoban::notify::outbox_status(&store).await.map_err(failed)?;
             if json {
-                let out = if docs.len() == 1 {
+                let mut out = if docs.len() == 1 {
                     serde_json::to_value(&docs[0])
                 } else {
                     serde_json::to_value(serde_json::json!({ "reports": docs }))
-                };
-                println!("{}", out.map_err(failed)?);
+                }
+                .map_err(failed)?;
+                if let Some(obj) = out.as_object_mut() {
+                    obj.insert("outbox".into(), serde_json::to_value(&outbox).map_err(failed)?);
+                }
+                println!("{out}");
             } else {
                 for (i, d) in docs.iter().enumerate() {
                     if i > 0 {
@@ -277,6 +284,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     }
                     print!("{}", cli::status_table(&config, d));
                 }
+                print!("{}", cli::outbox_table(&config, &outbox));
             }
             Ok(())
         }
@@ -332,7 +340,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 }
             }
             if send {
-                let mut courier = daemon::courier(&config).map_err(|e| Failure {
+                let mut courier = daemon::courier(&config, &store).map_err(|e| Failure {
                     code: e.exit_code(),
                     message: e.to_string(),
                 })?;

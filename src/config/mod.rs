@@ -52,6 +52,14 @@ pub struct Telegram {
     pub chat_id: i64,
     pub thread_id: Option<i32>,
     pub admins: Vec<i64>,
+    /// Messages to one chat in any 60 seconds (Telegram allows about 20 to a group).
+    pub per_chat_per_minute: u32,
+    /// Messages to all chats in any second (Telegram allows about 30).
+    pub per_second: u32,
+    /// How long one request to the Bot API may take.
+    pub request_timeout: std::time::Duration,
+    /// How often a chat that refused the bot (kicked, not found, …) is tried again.
+    pub refused_retry: chrono::Duration,
 }
 
 #[derive(Debug, Clone)]

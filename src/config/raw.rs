@@ -53,6 +53,10 @@ pub struct RawTelegram {
     pub thread_id: Option<i32>,
     #[serde(default)]
     pub admins: Vec<i64>,
+    pub per_chat_per_minute: Option<i64>,
+    pub per_second: Option<i64>,
+    pub request_timeout: Option<i64>,
+    pub refused_retry: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +134,7 @@ pub struct RawReport {
     pub repeat_late_max: Option<u32>,
     pub collect: Option<String>,
     pub summary: Option<String>,
+    pub summary_when_complete: Option<bool>,
     pub units: Option<Vec<String>>,
     #[serde(default)]
     pub metrics: Vec<RawMetric>,

@@ -233,12 +233,30 @@ pub fn validate(
             v.err(&tp, "missing key chat_id (the group's id, e.g. -1001234567890)");
             None
         });
+        let mut positive = |key: &str, value: Option<i64>, default: i64, max: i64| -> i64 {
+            match value {
+                None => default,
+                Some(n) if (1..=max).contains(&n) => n,
+                Some(n) => {
+                    v.err(&tp.key(key), format!("{key} must be between 1 and {max}, not {n}"));
+                    default
+                }
+            }
+        };
+        let per_chat_per_minute = positive("per_chat_per_minute", t.per_chat_per_minute, 20, 1000) as u32;
+        let per_second = positive("per_second", t.per_second, 30, 1000) as u32;
+        let request_timeout = positive("request_timeout", t.request_timeout, 15, 600) as u64;
+        let refused_retry = positive("refused_retry", t.refused_retry, 3600, 7 * 86_400);
         Some(Telegram {
             token: token?,
             api_url: api_url.trim_end_matches('/').to_string(),
             chat_id: chat_id?,
             thread_id: t.thread_id,
             admins: t.admins.clone(),
+            per_chat_per_minute,
+            per_second,
+            request_timeout: std::time::Duration::from_secs(request_timeout),
+            refused_retry: chrono::Duration::seconds(refused_retry),
         })
     });
 
@@ -790,5 +808,6 @@ fn report(
         metrics,
         rules,
         indicators,
+        summary_when_complete: r.summary_when_complete.unwrap_or(true),
     })
 }

@@ -385,7 +385,7 @@ pub fn summary_keys(
     now: DateTime<Utc>,
 ) -> Vec<String> {
     let mut keys = Vec::new();
-    if !statuses.is_empty() {
+    if report.summary_when_complete && !statuses.is_empty() {
         let all_in = statuses.iter().all(|s| !s.state.is_outstanding());
         let trigger = if all_in {
             statuses

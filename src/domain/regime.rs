@@ -114,6 +114,8 @@ pub struct Report {
     pub metrics: Vec<Metric>,
     pub rules: Vec<Rule>,
     pub indicators: Vec<Indicator>,
+    /// Send the summary by itself once every unit is in or the grace has ended.
+    pub summary_when_complete: bool,
 }
 
 impl Report {

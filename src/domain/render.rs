@@ -618,6 +618,33 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
     out
 }
 
+/// ⚙️ Telegram moved the group to a supergroup: messages now go to the new id,
+/// and the admins must put it in the config. Admins are mentioned by user id.
+pub fn chat_migrated(language: super::regime::Language, old: i64, new: i64, admins: &[i64]) -> String {
+    let english = language.is_english();
+    let mentions: Vec<String> = admins
+        .iter()
+        .map(|id| {
+            let label = if english { "admin" } else { "quản trị viên" };
+            format!("<a href=\"tg://user?id={id}\">{label}</a>")
+        })
+        .collect();
+    let mentions = if mentions.is_empty() {
+        String::new()
+    } else {
+        format!("\n{}", mentions.join(", "))
+    };
+    if english {
+        format!(
+            "⚙️ <b>The Telegram group became a supergroup</b>: Telegram moved group <code>{old}</code> to <code>{new}</code>, and giaoban now sends there.\nPlease set <code>chat_id = {new}</code> in the <code>[telegram]</code> section of the config file.{mentions}"
+        )
+    } else {
+        format!(
+            "⚙️ <b>Nhóm Telegram đã được nâng cấp thành siêu nhóm</b>: Telegram đã chuyển nhóm <code>{old}</code> sang <code>{new}</code>, giaoban đã gửi tin nhắn sang nhóm mới.\nĐề nghị quản trị viên cập nhật <code>chat_id = {new}</code> trong mục <code>[telegram]</code> của tệp cấu hình.{mentions}"
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone};

@@ -6,6 +6,7 @@ pub mod cases;
 pub mod jobs;
 pub mod outbox;
 pub mod submissions;
+pub mod telegram;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

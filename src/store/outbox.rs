@@ -21,6 +21,8 @@ pub struct OutboxRow {
     pub attempts: i64,
     /// Files that go with the message (a summary's spreadsheet and chart).
     pub files: Vec<Attachment>,
+    /// Set after a failed attempt: the row (and every row after it) waits until then.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 pub struct NewRow<'a> {
@@ -87,11 +89,13 @@ pub async fn past_notices(
         .collect())
 }
 
-/// Pending rows whose time has come, oldest first.
+/// Pending rows whose planned time has come, oldest first, including rows
+/// waiting for a retry: the courier stops at the first row that must wait, so
+/// a later row never overtakes a retried one.
 pub async fn due(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, key, kind, report, period, units, text, not_before, attempts FROM outbox
-         WHERE state = 'pending' AND not_before <= $1 AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+        "SELECT id, key, kind, report, period, units, text, not_before, attempts, next_attempt_at FROM outbox
+         WHERE state = 'pending' AND not_before <= $1
          ORDER BY id LIMIT $2",
     )
     .bind(ts(now))
@@ -112,6 +116,7 @@ pub async fn due(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: i64) ->
                 not_before: parse_ts(&r.get::<String, _>(7))?,
                 attempts: r.get(8),
                 files: Vec::new(),
+                next_attempt_at: r.get::<Option<String>, _>(9).as_deref().map(parse_ts).transpose()?,
             })
         })
         .collect::<Result<_, StoreError>>()?;
@@ -258,4 +263,50 @@ pub async fn attachments(conn: &mut SqliteConnection, outbox_id: i64) -> Result<
             bytes: r.get(2),
         })
         .collect())
+}
+/// A row that failed at least once and is not delivered: what `status` shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub id: i64,
+    pub key: String,
+    pub kind: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// The newest `limit` rows that are failed, or pending after a failed attempt.
+pub async fn problems(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Problem>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, key, kind, state, attempts, last_error, next_attempt_at FROM outbox
+         WHERE state = 'failed' OR (state = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))
+         ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Problem {
+                id: r.get(0),
+                key: r.get(1),
+                kind: r.get(2),
+                state: r.get(3),
+                attempts: r.get(4),
+                last_error: r.get(5),
+                next_attempt_at: r.get::<Option<String>, _>(6).as_deref().map(parse_ts).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Notes why a pending row is not going out (a held chat) without counting an attempt.
+pub async fn note_waiting(conn: &mut SqliteConnection, id: i64, reason: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE outbox SET last_error = $2 WHERE id = $1 AND state = 'pending'")
+        .bind(id)
+        .bind(reason)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -2,6 +2,8 @@
 //! unit files, and the real `giaoban` binary run against them.
 #![allow(dead_code)]
 
+pub mod telegram;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -137,6 +139,11 @@ impl Office {
 
     /// Runs giaoban with this office's config.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    /// Runs giaoban with this office's config and extra environment variables.
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_giaoban"))
             .arg("--config")
             .arg(&self.config)
@@ -144,8 +151,15 @@ impl Office {
             .env_remove("RUST_LOG")
             .env_remove("STATE_DIRECTORY")
             .env_remove("GIAOBAN_CONFIG")
+            .env_remove("CREDENTIALS_DIRECTORY")
+            .envs(env.iter().copied())
             .output()
             .expect("run giaoban")
+    }
+
+    /// The database, for tests that look at or seed the outbox directly.
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("state").join("giaoban.db")
     }
 
     /// Runs giaoban, expects success, returns stdout.

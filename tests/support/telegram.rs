@@ -1,0 +1,261 @@
+//! A fake Telegram Bot API on 127.0.0.1 that the real teloxide client (inside
+//! the real `giaoban` binary) talks to. It records every request and answers
+//! `sendMessage` as Telegram does, or as scripted: 429 with `retry_after`, a
+//! 5xx, a stall longer than the client's timeout, "chat not found", "bot was
+//! kicked", `migrate_to_chat_id`, "can't parse entities", no rights.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Lowercase method name: `sendmessage`, `getme`, …
+    pub method: String,
+    /// The token in the URL.
+    pub token: String,
+    pub chat_id: Option<i64>,
+    pub text: Option<String>,
+    pub parse_mode: Option<String>,
+    pub message_thread_id: Option<i64>,
+    /// The file name of a sendDocument or sendPhoto upload.
+    pub file_name: Option<String>,
+    pub body: Value,
+}
+
+/// How the fake answers one `sendMessage`.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Ok,
+    TooManyRequests {
+        retry_after: u32,
+    },
+    ServerError(u16),
+    /// Waits this long, then answers ok (the client has given up by then).
+    Stall(Duration),
+    ChatNotFound,
+    Kicked,
+    NoRights,
+    Migrate {
+        to: i64,
+    },
+    CantParseEntities,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Vec<Request>,
+    script: VecDeque<Reply>,
+    /// Answer used when the script is empty.
+    fallback: Option<Reply>,
+    next_message_id: i64,
+}
+
+pub struct FakeTelegram {
+    pub url: String,
+    inner: Arc<Mutex<Inner>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl FakeTelegram {
+    pub fn start() -> FakeTelegram {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let inner = Arc::new(Mutex::new(Inner {
+            next_message_id: 1000,
+            ..Default::default()
+        }));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeTelegram {
+            url: format!("http://{addr}"),
+            inner,
+            _runtime: runtime,
+        }
+    }
+
+    /// Answers for the next `sendMessage` requests, in order.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.inner.lock().expect("lock").script.extend(replies);
+    }
+
+    /// The answer once the script is used up (default: ok).
+    pub fn otherwise(&self, reply: Reply) {
+        self.inner.lock().expect("lock").fallback = Some(reply);
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.inner.lock().expect("lock").requests.clone()
+    }
+
+    /// The `sendMessage` requests only.
+    pub fn messages(&self) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "sendmessage")
+            .collect()
+    }
+}
+
+fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({"ok": false, "error_code": code, "description": description});
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// A field of a multipart/form-data upload, read crudely: enough for a fake.
+fn form_field(raw: &str, name: &str) -> Option<String> {
+    let start = raw.find(&format!("name=\"{name}\""))?;
+    let rest = &raw[start..];
+    let value = &rest[rest.find("\r\n\r\n")? + 4..];
+    Some(value[..value.find("\r\n")?].to_string())
+}
+
+async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, raw: Bytes) -> Response {
+    let mut segments = uri.path().trim_start_matches('/').splitn(2, '/');
+    let token = segments.next().unwrap_or("").trim_start_matches("bot").to_string();
+    let method = segments.next().unwrap_or("").to_lowercase();
+    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let form = String::from_utf8_lossy(&raw).to_string();
+    let upload = method == "senddocument" || method == "sendphoto";
+    let request = Request {
+        method: method.clone(),
+        token,
+        chat_id: body["chat_id"].as_i64().or_else(|| {
+            upload
+                .then(|| form_field(&form, "chat_id")?.trim().parse().ok())
+                .flatten()
+        }),
+        text: body["text"].as_str().map(String::from),
+        parse_mode: body["parse_mode"].as_str().map(String::from),
+        message_thread_id: body["message_thread_id"].as_i64().or_else(|| {
+            upload
+                .then(|| form_field(&form, "message_thread_id")?.trim().parse().ok())
+                .flatten()
+        }),
+        file_name: upload
+            .then(|| {
+                let start = form.find("filename=\"")? + 10;
+                Some(form[start..start + form[start..].find('"')?].to_string())
+            })
+            .flatten(),
+        body: body.clone(),
+    };
+    match method.as_str() {
+        "getme" => {
+            inner.lock().expect("lock").requests.push(request);
+            axum::Json(json!({"ok": true, "result": {
+                "id": 4242, "is_bot": true, "first_name": "Giao ban", "username": "giaoban_bot",
+                "can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
+                "can_connect_to_business": false, "has_main_web_app": false
+            }}))
+            .into_response()
+        }
+        "getupdates" => {
+            inner.lock().expect("lock").requests.push(request);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            axum::Json(json!({"ok": true, "result": []})).into_response()
+        }
+        "getwebhookinfo" => axum::Json(json!({"ok": true, "result": {
+            "url": "", "has_custom_certificate": false, "pending_update_count": 0
+        }}))
+        .into_response(),
+        "deletewebhook" => axum::Json(json!({"ok": true, "result": true})).into_response(),
+        "senddocument" | "sendphoto" => {
+            let message_id = {
+                let mut s = inner.lock().expect("lock");
+                s.requests.push(request.clone());
+                s.next_message_id += 1;
+                s.next_message_id
+            };
+            let mut result = json!({
+                "message_id": message_id,
+                "date": 1_726_740_000,
+                "chat": {"id": request.chat_id.unwrap_or(0), "type": "supergroup", "title": "Giao ban"},
+                "from": {"id": 4242, "is_bot": true, "first_name": "Giao ban", "username": "giaoban_bot"}
+            });
+            if method == "sendphoto" {
+                result["photo"] = json!([{"file_id": "p1", "file_unique_id": "u1", "width": 1080, "height": 1350}]);
+            } else {
+                result["document"] = json!({"file_id": "d1", "file_unique_id": "u2", "file_name": request.file_name});
+            }
+            axum::Json(json!({"ok": true, "result": result})).into_response()
+        }
+        "sendmessage" => {
+            let (reply, message_id) = {
+                let mut s = inner.lock().expect("lock");
+                s.requests.push(request.clone());
+                let reply = s.script.pop_front().or_else(|| s.fallback.clone()).unwrap_or(Reply::Ok);
+                s.next_message_id += 1;
+                (reply, s.next_message_id)
+            };
+            let ok = || {
+                axum::Json(json!({"ok": true, "result": {
+                    "message_id": message_id,
+                    "date": 1_726_740_000,
+                    "chat": {"id": request.chat_id.unwrap_or(0), "type": "supergroup", "title": "Giao ban"},
+                    "from": {"id": 4242, "is_bot": true, "first_name": "Giao ban", "username": "giaoban_bot"},
+                    "text": request.text.clone().unwrap_or_default()
+                }}))
+                .into_response()
+            };
+            match reply {
+                Reply::Ok => ok(),
+                Reply::TooManyRequests { retry_after } => error(
+                    429,
+                    &format!("Too Many Requests: retry after {retry_after}"),
+                    Some(json!({"retry_after": retry_after})),
+                ),
+                Reply::ServerError(code) => error(code, "Bad Gateway", None),
+                Reply::Stall(d) => {
+                    tokio::time::sleep(d).await;
+                    ok()
+                }
+                Reply::ChatNotFound => error(400, "Bad Request: chat not found", None),
+                Reply::Kicked => error(403, "Forbidden: bot was kicked from the supergroup chat", None),
+                Reply::NoRights => error(
+                    400,
+                    "Bad Request: not enough rights to send text messages to the chat",
+                    None,
+                ),
+                Reply::Migrate { to } => error(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    Some(json!({"migrate_to_chat_id": to})),
+                ),
+                Reply::CantParseEntities => error(
+                    400,
+                    "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3",
+                    None,
+                ),
+            }
+        }
+        _ => {
+            inner.lock().expect("lock").requests.push(request);
+            error(404, "Not Found", None)
+        }
+    }
+}
