@@ -264,3 +264,26 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
     }
     o
 }
+
+/// `giaoban template`: the XLSX workbook a unit fills in for `report`,
+/// optionally with its unit and period written in.
+pub fn template(config: &Config, report: &str, unit: Option<&str>, period: Option<&str>) -> Result<Vec<u8>, String> {
+    let rep = config
+        .regime
+        .report(report)
+        .ok_or_else(|| format!("no report '{report}' in the config"))?;
+    if let Some(u) = unit
+        && config.regime.unit(u).is_none()
+    {
+        return Err(format!("no unit '{u}' in the config"));
+    }
+    let period = period
+        .map(|p| Period::parse_as(rep.timing.period_kind, p).map_err(|e| e.to_string()))
+        .transpose()?;
+    let fill = crate::collect::xlsx::Filling {
+        unit: unit.map(str::to_string),
+        period,
+        ..Default::default()
+    };
+    crate::collect::xlsx::workbook(rep, &config.regime, &fill).map_err(|e| format!("cannot build the workbook: {e}"))
+}

@@ -191,6 +191,9 @@ pub struct LastCollect {
     pub at: DateTime<Utc>,
     pub outcome: String,
     pub detail: Option<String>,
+    /// What an HTTP source answered (absent for files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
 }
 
 /// The `status` document of one report-period.
@@ -253,6 +256,7 @@ pub async fn status(
                     at: r.at,
                     outcome: r.outcome.clone(),
                     detail: r.detail.clone(),
+                    http_status: r.http_status,
                 }),
             }
         })

@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub collection: RawCollection,
+    #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
     pub reports: Vec<RawReport>,
@@ -41,6 +43,19 @@ pub struct RawStorage {
 pub struct RawLog {
     pub level: Option<String>,
     pub format: Option<String>,
+}
+
+/// `[collection]`: how sources are read. Integers, not durations, because
+/// the duration syntax of deadlines has no seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCollection {
+    pub concurrency: Option<u32>,
+    pub connect_timeout_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub max_body_bytes: Option<u64>,
+    pub retries: Option<u32>,
+    pub retry_backoff_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,7 +126,23 @@ pub struct RawSource {
     pub bearer_env: Option<String>,
     pub bearer_file: Option<String>,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, RawHeader>,
+}
+
+/// A header value: plain text for what is not secret, or `{ env = "VAR" }` /
+/// `{ file = "PATH" }` for an API key.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawHeader {
+    Plain(String),
+    Secret(RawHeaderSecret),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeaderSecret {
+    pub env: Option<String>,
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
