@@ -2,6 +2,8 @@
 //! unit files, and the real `giaoban` binary run against them.
 #![allow(dead_code)]
 
+pub mod district;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
