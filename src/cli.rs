@@ -74,7 +74,9 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
         let source = match config.sources.get(&u.id) {
             Some(s) => match &s.location {
                 crate::config::SourceLocation::File { path } => format!("file {path} ({})", s.format.as_str()),
-                crate::config::SourceLocation::Http { url } => format!("http {url} ({})", s.format.as_str()),
+                crate::config::SourceLocation::Http { url } => {
+                    format!("http {} ({})", crate::collect::http::redact(url), s.format.as_str())
+                }
             },
             None => "no source".to_string(),
         };

@@ -151,13 +151,13 @@ pub async fn collect_pass(
         *counts.entry(o.outcome.as_str()).or_default() += 1;
         match &o.outcome {
             collect::Outcome::Failed { error } => {
-                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, %error, "collect")
             }
             collect::Outcome::Rejected { error } => {
-                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, %error, "collect")
             }
             _ => {
-                tracing::info!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), "collect")
+                tracing::info!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, "collect")
             }
         }
     }

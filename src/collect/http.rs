@@ -78,22 +78,21 @@ pub struct Request<'a> {
     pub validators: Option<&'a Validators>,
 }
 
-/// `scheme://host[:port]/path`, with `?…` in place of a query and no user
-/// or password: what an error or a log line may show of a URL.
+/// `scheme://host[:port]/path`, with `?…` in place of a query and no user,
+/// password or fragment: what an error, a log line or `check` may show of a
+/// URL or a URL template.
 pub fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(u) => {
-            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
-            let query = if u.query().is_some() { "?…" } else { "" };
-            format!(
-                "{}://{}{port}{}{query}",
-                u.scheme(),
-                u.host_str().unwrap_or_default(),
-                u.path()
-            )
-        }
-        Err(_) => "(invalid URL)".to_string(),
-    }
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(invalid URL)".to_string();
+    };
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, _)) => (r, "?…"),
+        None => (rest, ""),
+    };
+    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}{path}{query}")
 }
 
 /// The process's client, shared by every fetch so connections are reused;
@@ -347,6 +346,10 @@ mod tests {
             "https://bao-cao.example.vn:8443/tan-chau/9m/2024-9M.json?…"
         );
         assert_eq!(redact("http://127.0.0.1/a.csv"), "http://127.0.0.1/a.csv");
+        assert_eq!(
+            redact("https://k:v@x.vn/{unit}/{period}.json?key=abc#top"),
+            "https://x.vn/{unit}/{period}.json?…"
+        );
         assert_eq!(redact("not a url token=abc"), "(invalid URL)");
     }
 

@@ -592,7 +592,9 @@ fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
             return None;
         }
         None => {
-            let lower = template.to_ascii_lowercase();
+            // The extension of the path, not of a query such as `?key=…`.
+            let path = template.split(['?', '#']).next().unwrap_or(template);
+            let lower = path.to_ascii_lowercase();
             if lower.ends_with(".csv") {
                 Format::Csv
             } else if lower.ends_with(".xlsx") {
