@@ -448,3 +448,23 @@ fn the_template_command_writes_a_workbook_that_reads_back() {
     let bad = office.run(&["template", "--report", "nope", "--xlsx", "x.xlsx"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn units_are_read_concurrently_up_to_the_configured_bound() {
+    let district = District::start();
+    let slow = |body: Vec<u8>| Reply::Slow(Duration::from_millis(300), Box::new(Reply::body(body)));
+    for path in [JSON_PATH, CSV_PATH, XLSX_PATH] {
+        district.serve(path, vec![slow(Vec::new())]);
+    }
+    let office = office(&district);
+    let config = std::fs::read_to_string(&office.config).expect("config");
+    std::fs::write(&office.config, format!("{config}concurrency = 2\n")).expect("config");
+    let out = office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    assert_eq!(out.matches("rejected").count(), 3, "empty files: {out}");
+    assert_eq!(district.max_in_flight(), 2, "two at once, never three");
+    let lines: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(lines, ["an-phu", "binh-minh", "cai-be"], "config order");
+}

@@ -65,6 +65,8 @@ impl Seen {
 struct State {
     routes: HashMap<String, VecDeque<Reply>>,
     seen: Vec<Seen>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct District {
@@ -108,6 +110,11 @@ impl District {
         s.routes.insert(path.to_string(), replies.into());
     }
 
+    /// The most requests the server was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.lock().expect("state").max_in_flight
+    }
+
     /// Requests received for `path`.
     pub fn seen(&self, path: &str) -> Vec<Seen> {
         let s = self.state.lock().expect("state");
@@ -119,6 +126,8 @@ async fn answer(state: &Mutex<State>, uri: Uri, headers: HeaderMap) -> Response 
     let path = uri.path().to_string();
     let reply = {
         let mut s = state.lock().expect("state");
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
         s.seen.push(Seen {
             path: path.clone(),
             query: uri.query().map(str::to_string),
@@ -135,6 +144,7 @@ async fn answer(state: &Mutex<State>, uri: Uri, headers: HeaderMap) -> Response 
         tokio::time::sleep(wait).await;
         reply = *next;
     }
+    state.lock().expect("state").in_flight -= 1;
     let status = |code: u16| {
         Response::builder()
             .status(StatusCode::from_u16(code).expect("status"))
