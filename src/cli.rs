@@ -50,6 +50,17 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
             let _ = writeln!(o, "storage sqlite {}", path.display());
         }
     }
+    let c = &config.collection;
+    let _ = writeln!(
+        o,
+        "collection: {} units at once, connect timeout {} s, timeout {} s, at most {} bytes, {} retries from {} ms",
+        c.concurrency,
+        c.connect_timeout.as_secs(),
+        c.timeout.as_secs(),
+        c.max_body_bytes,
+        c.retries,
+        c.retry_backoff.as_millis()
+    );
     match &config.telegram {
         Some(t) => {
             let token = match &t.token {
