@@ -54,6 +54,12 @@ fn cell(d: &Data) -> Cell {
     match d {
         Data::Empty | Data::Error(_) => Cell::Empty,
         Data::Int(n) => Cell::Int(*n),
+        // `8.651` typed into a sheet set to English becomes the number 8.651:
+        // a count has no decimals, so exactly three of them are the
+        // Vietnamese thousands group the unit meant.
+        Data::Float(f) if f.fract() != 0.0 && f.to_string().split_once('.').is_some_and(|(_, d)| d.len() == 3) => {
+            Cell::Text(f.to_string())
+        }
         Data::Float(f) => Cell::Float(*f),
         Data::String(s) => Cell::text(s),
         Data::Bool(b) => Cell::Bool(*b),
@@ -281,6 +287,14 @@ mod tests {
         assert_eq!(sub.cases, fill.cases);
         let figures = validate(&report, "an-phu", period, &sub).expect("valid");
         assert_eq!(figures, fill.metrics);
+    }
+
+    #[test]
+    fn a_thousands_dot_typed_into_an_english_sheet_still_reads_as_thousands() {
+        assert_eq!(cell(&Data::Float(8.651)), Cell::Text("8.651".into()));
+        assert_eq!(cell(&Data::Float(8651.0)), Cell::Float(8651.0));
+        assert_eq!(cell(&Data::Float(0.5)), Cell::Float(0.5), "not a count: refused later");
+        assert_eq!(cell(&Data::Int(8651)), Cell::Int(8651));
     }
 
     #[test]
