@@ -187,7 +187,7 @@ fn a_source_slower_than_the_timeout_fails_after_its_retries() {
     district.serve(
         JSON_PATH,
         vec![Reply::Slow(
-            Duration::from_secs(3),
+            Duration::from_secs(10),
             Box::new(Reply::body(figures(
                 "an-phu",
                 "2024-9M",
@@ -200,7 +200,7 @@ fn a_source_slower_than_the_timeout_fails_after_its_retries() {
     let started = Instant::now();
     let out = collect(&office, "an-phu");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(8),
         "the timeout cut the wait: {:?}",
         started.elapsed()
     );
@@ -452,7 +452,7 @@ fn the_template_command_writes_a_workbook_that_reads_back() {
 #[test]
 fn units_are_read_concurrently_up_to_the_configured_bound() {
     let district = District::start();
-    let slow = |body: Vec<u8>| Reply::Slow(Duration::from_millis(300), Box::new(Reply::body(body)));
+    let slow = |body: Vec<u8>| Reply::Slow(Duration::from_millis(600), Box::new(Reply::body(body)));
     for path in [JSON_PATH, CSV_PATH, XLSX_PATH] {
         district.serve(path, vec![slow(Vec::new())]);
     }
