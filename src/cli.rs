@@ -50,6 +50,17 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
             let _ = writeln!(o, "storage sqlite {}", path.display());
         }
     }
+    let c = &config.collection;
+    let _ = writeln!(
+        o,
+        "collection: {} units at once, connect timeout {} s, timeout {} s, at most {} bytes, {} retries from {} ms",
+        c.concurrency,
+        c.connect_timeout.as_secs(),
+        c.timeout.as_secs(),
+        c.max_body_bytes,
+        c.retries,
+        c.retry_backoff.as_millis()
+    );
     match &config.telegram {
         Some(t) => {
             let token = match &t.token {
@@ -74,7 +85,9 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
         let source = match config.sources.get(&u.id) {
             Some(s) => match &s.location {
                 crate::config::SourceLocation::File { path } => format!("file {path} ({})", s.format.as_str()),
-                crate::config::SourceLocation::Http { url } => format!("http {url} ({})", s.format.as_str()),
+                crate::config::SourceLocation::Http { url } => {
+                    format!("http {} ({})", crate::collect::http::redact(url), s.format.as_str())
+                }
             },
             None => "no source".to_string(),
         };
@@ -426,4 +439,27 @@ pub fn outbox_table(config: &Config, st: &crate::notify::OutboxStatus) -> String
         );
     }
     o
+}
+
+/// `giaoban template`: the XLSX workbook a unit fills in for `report`,
+/// optionally with its unit and period written in.
+pub fn template(config: &Config, report: &str, unit: Option<&str>, period: Option<&str>) -> Result<Vec<u8>, String> {
+    let rep = config
+        .regime
+        .report(report)
+        .ok_or_else(|| format!("no report '{report}' in the config"))?;
+    if let Some(u) = unit
+        && config.regime.unit(u).is_none()
+    {
+        return Err(format!("no unit '{u}' in the config"));
+    }
+    let period = period
+        .map(|p| Period::parse_as(rep.timing.period_kind, p).map_err(|e| e.to_string()))
+        .transpose()?;
+    let fill = crate::collect::xlsx::Filling {
+        unit: unit.map(str::to_string),
+        period,
+        ..Default::default()
+    };
+    crate::collect::xlsx::workbook(rep, &config.regime, &fill).map_err(|e| format!("cannot build the workbook: {e}"))
 }

@@ -4,50 +4,65 @@
 //! database. Units publish at the times their files declare; two are late, and
 //! one first sends a file that breaks a rule.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use sha2::{Digest, Sha256};
 
 use crate::collect::Filter;
-use crate::config::{Config, CronSpec, Storage};
+use crate::config::{Config, CronSpec, SourceLocation, Storage};
 use crate::domain::deadline::deadlines;
 use crate::domain::period::Period;
+use crate::domain::regime::Report;
 use crate::jobs;
 use crate::notify::{self, Courier, console::Console};
 use crate::store::Store;
 
 const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
 
-/// (unit, file) of the built-in example data.
-const EXAMPLE_DATA: [(&str, &str); 8] = [
+/// (unit, file name, bytes) of the built-in example data: JSON, and one
+/// unit each in CSV and XLSX.
+const EXAMPLE_DATA: [(&str, &str, &[u8]); 8] = [
     (
         "tan-chau",
-        include_str!("../config/example-data/tan-chau/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/tan-chau/9m-2024-9M.json"),
     ),
     (
         "tan-bien",
-        include_str!("../config/example-data/tan-bien/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/tan-bien/9m-2024-9M.json"),
     ),
     (
         "chau-thanh",
-        include_str!("../config/example-data/chau-thanh/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/chau-thanh/9m-2024-9M.json"),
     ),
     (
         "duong-minh-chau",
-        include_str!("../config/example-data/duong-minh-chau/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/duong-minh-chau/9m-2024-9M.json"),
     ),
-    ("go-dau", include_str!("../config/example-data/go-dau/9m-2024-9M.json")),
+    (
+        "go-dau",
+        "9m-2024-9M.csv",
+        include_bytes!("../config/example-data/go-dau/9m-2024-9M.csv"),
+    ),
     (
         "ben-cau",
-        include_str!("../config/example-data/ben-cau/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/ben-cau/9m-2024-9M.json"),
     ),
     (
         "trang-bang",
-        include_str!("../config/example-data/trang-bang/9m-2024-9M.json"),
+        "9m-2024-9M.xlsx",
+        include_bytes!("../config/example-data/trang-bang/9m-2024-9M.xlsx"),
     ),
     (
         "hoa-thanh",
-        include_str!("../config/example-data/hoa-thanh/9m-2024-9M.json"),
+        "9m-2024-9M.json",
+        include_bytes!("../config/example-data/hoa-thanh/9m-2024-9M.json"),
     ),
 ];
 
@@ -67,48 +82,89 @@ fn io(e: std::io::Error) -> DemoError {
     DemoError::Setup(e.to_string())
 }
 
-/// A file that appears in a unit's folder at a simulated instant.
+/// A file that a unit publishes at a simulated instant.
 struct Publication {
     at: DateTime<Utc>,
-    unit: &'static str,
-    body: String,
+    /// Its path on the sample server: `/{unit}/{file}`.
+    path: String,
+    body: Vec<u8>,
 }
 
-fn publications(tz: &chrono_tz::Tz) -> Result<Vec<Publication>, DemoError> {
+fn publications(config: &Config, report: &Report) -> Result<Vec<Publication>, DemoError> {
     let mut out = Vec::new();
-    for (unit, body) in EXAMPLE_DATA {
-        let doc: serde_json::Value = serde_json::from_str(body).map_err(|e| DemoError::Setup(e.to_string()))?;
-        let at = doc["submitted_at"]
-            .as_str()
-            .and_then(|s| crate::collect::json::parse_instant(s, tz))
-            .ok_or_else(|| DemoError::Setup(format!("example data of {unit} has no submitted_at")))?
+    for (unit, file, body) in EXAMPLE_DATA {
+        let format = config
+            .sources
+            .get(unit)
+            .map(|s| s.format)
+            .ok_or_else(|| DemoError::Setup(format!("the example config has no source for {unit}")))?;
+        let at = crate::collect::parse(format, body, report, &config.regime)
+            .ok()
+            .and_then(|s| s.submitted_at)
+            .ok_or_else(|| DemoError::Setup(format!("example data of {unit} declares no time")))?
             .with_timezone(&Utc);
+        let path = format!("/{unit}/{file}");
         if unit == "ben-cau" {
             // First a file that breaks the rule "resolved <= accepted", two days
             // before the corrected one.
-            let mut bad = doc.clone();
+            let mut bad: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| DemoError::Setup(e.to_string()))?;
             bad["submitted_at"] = serde_json::Value::String("2024-09-21T09:00:00+07:00".into());
             bad["metrics"]["cases_resolved"] = serde_json::json!(968);
             out.push(Publication {
                 at: at - Duration::days(2),
-                unit,
-                body: bad.to_string(),
+                path: path.clone(),
+                body: bad.to_string().into_bytes(),
             });
         }
         out.push(Publication {
             at,
-            unit,
-            body: body.to_string(),
+            path,
+            body: body.to_vec(),
         });
     }
     out.sort_by_key(|p| p.at);
     Ok(out)
 }
 
-fn write_file(dir: &Path, unit: &str, body: &str) -> Result<(), DemoError> {
-    let folder = dir.join("example-data").join(unit);
-    std::fs::create_dir_all(&folder).map_err(io)?;
-    std::fs::write(folder.join("9m-2024-9M.json"), body).map_err(io)
+/// What the sample server publishes: path → (bytes, ETag).
+type Published = Arc<Mutex<HashMap<String, (Vec<u8>, String)>>>;
+
+/// The built-in sample server: the units' files over real HTTP on
+/// 127.0.0.1 (a free port), with ETags, so the demo collects exactly as the
+/// daemon does from district servers, 304s included.
+async fn sample_server(published: Published) -> Result<std::net::SocketAddr, DemoError> {
+    use axum::http::{HeaderMap, StatusCode, Uri, header};
+    use axum::response::IntoResponse;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(io)?;
+    let addr = listener.local_addr().map_err(io)?;
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
+        let published = published.clone();
+        async move {
+            let file = published_files(&published).get(uri.path()).cloned();
+            match file {
+                None => StatusCode::NOT_FOUND.into_response(),
+                Some((_, etag))
+                    if headers
+                        .get(header::IF_NONE_MATCH)
+                        .is_some_and(|v| v.as_bytes() == etag.as_bytes()) =>
+                {
+                    StatusCode::NOT_MODIFIED.into_response()
+                }
+                Some((body, etag)) => ([(header::ETAG, etag)], body).into_response(),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!("demo sample server stopped: {e}");
+        }
+    });
+    Ok(addr)
+}
+
+fn published_files(p: &Published) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<u8>, String)>> {
+    p.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Runs the demo, printing the chat as it would read and the final status.
@@ -136,6 +192,17 @@ pub async fn run() -> Result<(), DemoError> {
         .ok_or_else(|| DemoError::Setup("the example config has no 9m report".into()))?;
     let period = Period::parse("2024-9M").map_err(|e| DemoError::Setup(e.to_string()))?;
     let d = deadlines(&report.timing, period, &tz, &config.regime.calendar);
+    // Every unit publishes on the sample server; its format stays as configured.
+    let server_files: Published = Arc::default();
+    let addr = sample_server(server_files.clone()).await?;
+    for (unit, file, _) in EXAMPLE_DATA {
+        if let Some(source) = config.sources.get_mut(unit) {
+            let ext = file.rsplit('.').next().unwrap_or("json");
+            source.location = SourceLocation::Http {
+                url: format!("http://{addr}/{{unit}}/{{report}}-{{period}}.{ext}"),
+            };
+        }
+    }
     let store = Store::open(&dir.path().join("giaoban.db")).await?;
     let mut courier = Courier::Console(Console::stdout(tz));
     let collect_cron = config.report_jobs("9m").and_then(|j| j.collect.clone());
@@ -162,17 +229,18 @@ pub async fn run() -> Result<(), DemoError> {
         d.late_after.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
     );
     println!(
-        "Folder {} (SQLite database and the units' files).\n",
+        "Folder {} (SQLite database); the units publish on http://{addr}/.\n",
         dir.path().display()
     );
 
-    let mut pending = publications(&tz)?.into_iter().peekable();
+    let mut pending = publications(&config, &report)?.into_iter().peekable();
     let mut prev = start - Duration::hours(1);
     let mut now = start;
     while now <= end {
         let mut published = false;
         while let Some(p) = pending.next_if(|p| p.at <= now) {
-            write_file(dir.path(), p.unit, &p.body)?;
+            let etag = format!("\"{:x}\"", Sha256::digest(&p.body));
+            published_files(&server_files).insert(p.path, (p.body, etag));
             published = true;
         }
         // Collect on the report's cron (the tick itself collects after the

@@ -303,13 +303,13 @@ pub async fn collect_pass(
         *counts.entry(o.outcome.as_str()).or_default() += 1;
         match &o.outcome {
             collect::Outcome::Failed { error } => {
-                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, %error, "collect")
             }
             collect::Outcome::Rejected { error } => {
-                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), %error, "collect")
+                tracing::warn!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, %error, "collect")
             }
             _ => {
-                tracing::info!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), "collect")
+                tracing::info!(report = %o.report, period = %o.period, unit = %o.unit, outcome = o.outcome.as_str(), http_status = o.http_status, "collect")
             }
         }
     }
@@ -347,6 +347,9 @@ pub struct LastCollect {
     pub at: DateTime<Utc>,
     pub outcome: String,
     pub detail: Option<String>,
+    /// What an HTTP source answered (absent for files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
 }
 
 /// The `status` document of one report-period.
@@ -417,6 +420,7 @@ pub async fn status(
                     at: r.at,
                     outcome: r.outcome.clone(),
                     detail: r.detail.clone(),
+                    http_status: r.http_status,
                 }),
                 cases_open: count(&s.unit.id, CaseState::is_open),
                 cases_overdue: count(&s.unit.id, |st| st == CaseState::Overdue),

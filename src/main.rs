@@ -100,6 +100,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the blank XLSX template (biểu mẫu) a unit fills in for a report.
+    Template {
+        #[arg(long)]
+        report: String,
+        /// The file to write.
+        #[arg(long)]
+        xlsx: PathBuf,
+        /// Pre-fill the unit (id).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Pre-fill the period (e.g. 2024-9M).
+        #[arg(long)]
+        period: Option<String>,
+    },
     /// The whole pipeline on a simulated clock through one reporting cycle.
     Demo,
 }
@@ -353,6 +367,17 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             } else {
                 println!("{}", giaoban::domain::text::html_to_plain(&bundle.text));
             }
+            Ok(())
+        }
+        Command::Template {
+            report,
+            xlsx,
+            unit,
+            period,
+        } => {
+            let bytes = cli::template(&config, &report, unit.as_deref(), period.as_deref()).map_err(bad)?;
+            std::fs::write(&xlsx, bytes).map_err(|e| failed(format!("cannot write {}: {e}", xlsx.display())))?;
+            println!("wrote {}", xlsx.display());
             Ok(())
         }
         Command::Demo => unreachable!("handled above"),

@@ -124,3 +124,34 @@ fn bad_arguments_exit_2() {
     );
     assert_eq!(office.run(&["frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn collection_settings_out_of_range_are_refused_with_their_key() {
+    let config = format!("{OFFICE}\n[collection]\nconcurrency = 0\ntimeout_secs = 30\nretries = 99\n");
+    let err = check_fails(&config);
+    assert!(err.contains("key `collection.concurrency`"), "{err}");
+    assert!(err.contains("key `collection.retries`"), "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
+}
+
+#[test]
+fn http_sources_take_secret_headers_and_check_hides_their_query() {
+    let http = "[units.source]\nkind = \"http\"\nurl = \"https://user:pw@bc.example.vn/{unit}/{period}.xlsx?key=s3cr3t\"\n\
+                bearer_env = \"GIAOBAN_SRC_TOKEN\"\nheaders = { \"X-Api-Key\" = { file = \"api-key\" }, \"Accept-Language\" = \"vi\" }\n";
+    let config = OFFICE.replacen(
+        "[units.source]\nkind = \"file\"\npath = \"data/{unit}/{report}-{period}.json\"\n",
+        http,
+        1,
+    );
+    let out = Office::new(&config).ok(&["check"]);
+    assert!(
+        out.contains("http https://bc.example.vn/{unit}/{period}.xlsx?… (xlsx)"),
+        "{out}"
+    );
+    assert!(!out.contains("s3cr3t") && !out.contains("pw@"), "{out}");
+
+    let both = config.replace("{ file = \"api-key\" }", "{ file = \"api-key\", env = \"KEY\" }");
+    assert!(check_fails(&both).contains("units[0].source.headers.X-Api-Key"));
+    let auth = config.replace("\"Accept-Language\" = \"vi\"", "\"Authorization\" = \"Bearer x\"");
+    assert!(check_fails(&auth).contains("bearer_env or bearer_file"));
+}

@@ -184,3 +184,25 @@ fn status_prints_a_table_with_states_and_figures() {
     assert!(table.contains("8.651"), "Vietnamese thousands: {table}");
     assert!(table.contains("16/09/2024 10:00"), "{table}");
 }
+
+#[test]
+fn the_example_data_in_json_csv_and_xlsx_is_accepted() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let example = std::fs::read_to_string(format!("{root}/config/example.toml")).expect("example config");
+    let office = Office::new(&example);
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(format!("{root}/config/example-data"))
+        .arg(office.path())
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let out = office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    assert_eq!(out.matches("new_revision").count(), 8, "{out}");
+    let doc = status(&office, "2024-09-30T12:00:00+07:00");
+    // The CSV and the XLSX carry the same figures as their JSON twins.
+    assert_eq!(unit(&doc, "go-dau")["metrics"]["cases_accepted"], 1268);
+    assert_eq!(unit(&doc, "go-dau")["received_at"], "2024-09-17T01:30:00Z");
+    assert_eq!(unit(&doc, "trang-bang")["metrics"]["cases_resolved"], 1302);
+    assert_eq!(unit(&doc, "trang-bang")["received_at"], "2024-09-16T09:10:00Z");
+}

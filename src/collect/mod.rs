@@ -3,8 +3,12 @@
 //! bad one is recorded with its error and never replaces an earlier revision,
 //! and identical content adds nothing.
 
+pub mod csv;
 pub mod file;
+pub mod http;
 pub mod json;
+pub mod table;
+pub mod xlsx;
 
 use std::path::PathBuf;
 
@@ -19,9 +23,6 @@ use crate::domain::submission::{self, Submission};
 use crate::store::cases;
 use crate::store::submissions::{self as subs, NewSubmission};
 use crate::store::{Store, StoreError};
-
-/// Largest file read from a source.
-pub const MAX_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Bytes read from a source, with the time the source says they changed.
 #[derive(Debug, Clone)]
@@ -76,6 +77,8 @@ pub struct UnitOutcome {
     pub period: Period,
     pub unit: String,
     pub outcome: Outcome,
+    /// The HTTP status the source answered, for HTTP sources.
+    pub http_status: Option<u16>,
 }
 
 /// Which report-periods and units a pass covers.
@@ -138,45 +141,66 @@ pub fn targets<'a>(
     Ok(out)
 }
 
-/// One collection pass at `now` over the filter's report-periods and units.
+/// One collection pass at `now` over the filter's report-periods and units,
+/// reading up to `[collection] concurrency` units at once; outcomes come back
+/// in config order.
 pub async fn collect(
     config: &Config,
     store: &Store,
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Vec<UnitOutcome>, CollectError> {
-    let mut results = Vec::new();
+    // Futures built in a loop and joined (not a stream combinator), so the
+    // pass stays `Send` for the scheduler; a semaphore bounds the concurrency.
+    let permits = tokio::sync::Semaphore::new(config.collection.concurrency.max(1));
+    let permits = &permits;
+    let mut work = Vec::new();
     for (report, period) in targets(config, filter, now)? {
         for unit in config.regime.expected_units(report, period) {
-            if filter.unit.as_ref().is_some_and(|u| *u != unit.id) {
-                continue;
+            if filter.unit.as_ref().is_none_or(|u| *u == unit.id) {
+                work.push((report, period, unit.id.as_str()));
             }
-            let outcome = match config.sources.get(&unit.id) {
-                None => Outcome::NoSource,
-                Some(source) => collect_one(config, store, report, period, &unit.id, source, now).await?,
+        }
+    }
+    let mut passes = Vec::with_capacity(work.len());
+    for (report, period, unit) in work {
+        passes.push(async move {
+            let _permit = permits.acquire().await;
+            let (outcome, http_status) = match config.sources.get(unit) {
+                None => (Outcome::NoSource, None),
+                Some(source) => collect_one(config, store, report, period, unit, source, now).await?,
             };
             if outcome != Outcome::NoSource {
                 let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-                subs::set_collect_result(
-                    &mut conn,
-                    &report.id,
-                    &period.label(),
-                    &unit.id,
-                    now,
-                    outcome.as_str(),
-                    outcome.detail().as_deref(),
-                )
-                .await?;
+                let result = subs::CollectResult {
+                    unit: unit.to_string(),
+                    at: now,
+                    outcome: outcome.as_str().to_string(),
+                    detail: outcome.detail(),
+                    http_status,
+                };
+                subs::set_collect_result(&mut conn, &report.id, &period.label(), &result).await?;
             }
-            results.push(UnitOutcome {
+            Ok::<_, CollectError>(UnitOutcome {
                 report: report.id.clone(),
                 period,
-                unit: unit.id.clone(),
+                unit: unit.to_string(),
                 outcome,
-            });
-        }
+                http_status,
+            })
+        });
     }
-    Ok(results)
+    futures_util::future::join_all(passes).await.into_iter().collect()
+}
+
+/// Parses a file in `format` for `report`.
+pub fn parse(format: Format, bytes: &[u8], report: &Report, regime: &Regime) -> Result<Submission, String> {
+    let ctx = table::Context { report, regime };
+    match format {
+        Format::Json => json::parse(bytes, &regime.timezone, regime.language),
+        Format::Csv => csv::parse(bytes, ctx),
+        Format::Xlsx => xlsx::parse(bytes, ctx),
+    }
 }
 
 /// Fills `{unit}`, `{report}`, `{period}` in a source template.
@@ -195,8 +219,13 @@ async fn collect_one(
     unit: &str,
     source: &Source,
     now: DateTime<Utc>,
-) -> Result<Outcome, CollectError> {
-    let lang = config.regime.language;
+) -> Result<(Outcome, Option<u16>), CollectError> {
+    let limit = config.collection.max_body_bytes;
+    let period_label = period.label();
+    // For an HTTP source: the URL's hash and the validators to keep once the
+    // file is stored.
+    let mut cache: Option<(String, subs::Validators)> = None;
+    let mut http_status = None;
     let fetched = match &source.location {
         SourceLocation::File { path } => {
             let filled = PathBuf::from(fill_template(path, unit, &report.id, period));
@@ -205,39 +234,51 @@ async fn collect_one(
             } else {
                 config.base_dir.join(filled)
             };
-            match file::fetch(&full, MAX_BYTES).await {
+            match file::fetch(&full, limit).await {
                 Ok(Some(f)) => f,
-                Ok(None) => return Ok(Outcome::NotFound),
-                Err(e) => return Ok(Outcome::Failed { error: e.to_string() }),
+                Ok(None) => return Ok((Outcome::NotFound, None)),
+                Err(e) => return Ok((Outcome::Failed { error: e.to_string() }, None)),
             }
         }
-        SourceLocation::Http { .. } => {
-            return Ok(Outcome::Failed {
-                error: "HTTP sources are not supported by this build yet".to_string(),
-            });
+        SourceLocation::Http { url } => {
+            let filled = fill_template(url, unit, &report.id, period);
+            let url_hash = hex(&Sha256::digest(filled.as_bytes()));
+            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            let validators = subs::source_validators(&mut conn, &report.id, &period_label, unit, &url_hash).await?;
+            drop(conn);
+            let request = http::Request {
+                url: &filled,
+                source,
+                base_dir: &config.base_dir,
+                validators: validators.as_ref(),
+            };
+            match http::fetch(&config.collection, &request).await {
+                Ok(http::Answer::NotModified) => return Ok((Outcome::Unchanged, Some(304))),
+                Ok(http::Answer::NotFound { status }) => return Ok((Outcome::NotFound, Some(status))),
+                Ok(http::Answer::Body {
+                    fetched,
+                    validators,
+                    status,
+                }) => {
+                    http_status = Some(status);
+                    cache = Some((url_hash, validators));
+                    fetched
+                }
+                Err(e) => return Ok((Outcome::Failed { error: e.to_string() }, e.http_status())),
+            }
         }
     };
     let hash = hex(&Sha256::digest(&fetched.bytes));
-    let period_label = period.label();
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
     if let Some(last) = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?
         && last.content_hash == hash
     {
-        return Ok(Outcome::Unchanged);
+        keep_validators(&mut conn, cache.as_ref(), report, &period_label, unit, now).await?;
+        return Ok((Outcome::Unchanged, http_status));
     }
     drop(conn);
 
-    let parsed: Result<Submission, String> = match source.format {
-        Format::Json => json::parse(&fetched.bytes, &config.regime.timezone, lang),
-        Format::Csv | Format::Xlsx => Err(if lang.is_english() {
-            format!(
-                "the {} format is not supported by this build yet",
-                source.format.as_str()
-            )
-        } else {
-            format!("định dạng {} chưa được hỗ trợ", source.format.as_str())
-        }),
-    };
+    let parsed = parse(source.format, &fetched.bytes, report, &config.regime);
     let declared = parsed
         .as_ref()
         .ok()
@@ -254,6 +295,7 @@ async fn collect_one(
         source: &fetched.location,
         format: source.format.as_str(),
     };
+    let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub, &config.regime.case_rules)
             .map(|metrics| (metrics, sub.cases))
@@ -265,7 +307,7 @@ async fn collect_one(
     if let Some(last) = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?
         && last.content_hash == hash
     {
-        return Ok(Outcome::Unchanged);
+        return Ok((Outcome::Unchanged, http_status));
     }
     let outcome = match verdict {
         Ok((metrics, reported_cases)) => {
@@ -278,13 +320,30 @@ async fn collect_one(
             Outcome::Rejected { error }
         }
     };
+    keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
-    Ok(outcome)
+    Ok((outcome, http_status))
 }
 
-/// The time a submission counts as sent: the declared time when it is not in
-/// the future and not before the period's data window opens; else the source's
-/// modification time; else now.
+/// Keeps the validators an HTTP source sent with the file just handled.
+async fn keep_validators(
+    conn: &mut sqlx::SqliteConnection,
+    cache: Option<&(String, subs::Validators)>,
+    report: &Report,
+    period: &str,
+    unit: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if let Some((url_hash, validators)) = cache {
+        subs::set_source_validators(conn, &report.id, period, unit, url_hash, validators, now).await?;
+    }
+    Ok(())
+}
+
+/// The time a submission counts as sent: the first declared time — the one
+/// in the file, else the source's modification time (Last-Modified, file
+/// mtime) — that is not in the future and not before the period's data window
+/// opens; else now.
 pub fn submission_time(
     regime: &Regime,
     report: &Report,
@@ -299,12 +358,66 @@ pub fn submission_time(
         .from_local_datetime(&d.window.0.and_hms_opt(0, 0, 0).unwrap_or_default())
         .earliest()
         .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc));
-    match declared {
-        Some(t) if t <= now && t >= opens => t,
-        _ => modified.unwrap_or(now),
-    }
+    [declared, modified]
+        .into_iter()
+        .flatten()
+        .find(|t| *t <= now && *t >= opens)
+        .unwrap_or(now)
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::domain::regime::{Regime, Report};
+
+    /// A small config: one 9-month report with two metrics and a rule, one
+    /// case kind.
+    pub(crate) const OFFICE: &str = r#"
+[[units]]
+id = "an-phu"
+name = "Huyện An Phú"
+
+[[reports]]
+id = "9m"
+title = "Báo cáo giao ban 9 tháng"
+period = "nine_months"
+cutoff_day = 14
+due = { day = 18, time = "17:00" }
+
+[[reports.metrics]]
+key = "cases_accepted"
+label = "Số vụ án thụ lý"
+aliases = ["Thụ lý"]
+
+[[reports.metrics]]
+key = "cases_resolved"
+label = "Số vụ án đã giải quyết"
+
+[[reports.metrics]]
+key = "party_members_inspected"
+label = "Số đảng viên được kiểm tra"
+required = false
+
+[[reports.rules]]
+check = "cases_resolved <= cases_accepted"
+message = "Số vụ giải quyết lớn hơn số vụ thụ lý"
+
+[[case_rules]]
+kind = "khieu_nai_lan_1"
+label = "Khiếu nại lần đầu"
+accept_within = "10d"
+resolve_within = "30d"
+"#;
+
+    pub(crate) fn office() -> (Regime, Report) {
+        let config = Config::from_text(Path::new("test.toml"), OFFICE, None).expect("valid test config");
+        let report = config.regime.reports[0].clone();
+        (config.regime, report)
+    }
 }

@@ -37,7 +37,37 @@ pub struct Config {
     pub report_jobs: Vec<ReportJobs>,
     /// Per unit id: where its submissions come from.
     pub sources: BTreeMap<String, Source>,
+    pub collection: Collection,
     pub log: LogSettings,
+}
+
+/// How sources are read (`[collection]`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Collection {
+    /// Units read at once in a pass.
+    pub concurrency: usize,
+    pub connect_timeout: std::time::Duration,
+    /// Whole request, body included, per attempt.
+    pub timeout: std::time::Duration,
+    /// Largest file accepted; a larger download is aborted.
+    pub max_body_bytes: u64,
+    /// Extra attempts after a timeout, a connection error or a 5xx.
+    pub retries: u32,
+    /// Wait before the first retry; doubled for each next one.
+    pub retry_backoff: std::time::Duration,
+}
+
+impl Default for Collection {
+    fn default() -> Self {
+        Collection {
+            concurrency: 16,
+            connect_timeout: std::time::Duration::from_secs(10),
+            timeout: std::time::Duration::from_secs(60),
+            max_body_bytes: 10 * 1024 * 1024,
+            retries: 3,
+            retry_backoff: std::time::Duration::from_millis(500),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +129,15 @@ pub struct Source {
     pub location: SourceLocation,
     pub format: Format,
     pub bearer: Option<SecretRef>,
-    pub headers: BTreeMap<String, String>,
+    /// Extra request headers (HTTP sources).
+    pub headers: BTreeMap<String, HeaderValue>,
+}
+
+/// A header value from the config: plain, or a secret read at each use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderValue {
+    Plain(String),
+    Secret(SecretRef),
 }
 
 #[derive(Debug, Clone, Default)]

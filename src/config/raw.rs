@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub collection: RawCollection,
+    #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
     pub reports: Vec<RawReport>,
@@ -41,6 +43,19 @@ pub struct RawStorage {
 pub struct RawLog {
     pub level: Option<String>,
     pub format: Option<String>,
+}
+
+/// `[collection]`: how sources are read. Integers, not durations, because
+/// the duration syntax of deadlines has no seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCollection {
+    pub concurrency: Option<u32>,
+    pub connect_timeout_secs: Option<u64>,
+    pub timeout_secs: Option<u64>,
+    pub max_body_bytes: Option<u64>,
+    pub retries: Option<u32>,
+    pub retry_backoff_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,7 +130,59 @@ pub struct RawSource {
     pub bearer_env: Option<String>,
     pub bearer_file: Option<String>,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, RawHeader>,
+}
+
+/// A header value: plain text for what is not secret, or `{ env = "VAR" }` /
+/// `{ file = "PATH" }` for an API key.
+#[derive(Debug)]
+pub enum RawHeader {
+    Plain(String),
+    Secret(RawHeaderSecret),
+}
+
+#[derive(Debug, Default)]
+pub struct RawHeaderSecret {
+    pub env: Option<String>,
+    pub file: Option<String>,
+}
+
+const HEADER_SHAPE: &str = "a header value: text, or { env = \"VAR\" } or { file = \"PATH\" }";
+
+// Written by hand so a wrong value gets a message saying what is expected,
+// not serde's "did not match any variant".
+impl<'de> Deserialize<'de> for RawHeader {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Shape;
+        impl<'de> serde::de::Visitor<'de> for Shape {
+            type Value = RawHeader;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(HEADER_SHAPE)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawHeader, E> {
+                Ok(RawHeader::Plain(v.to_string()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RawHeader, A::Error> {
+                let mut secret = RawHeaderSecret::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "env" => secret.env = Some(map.next_value()?),
+                        "file" => secret.file = Some(map.next_value()?),
+                        other => {
+                            return Err(serde::de::Error::custom(format!(
+                                "unknown key `{other}` in {HEADER_SHAPE}"
+                            )));
+                        }
+                    }
+                }
+                Ok(RawHeader::Secret(secret))
+            }
+        }
+        d.deserialize_any(Shape)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,10 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 
 use super::locate::KeyPath;
 use super::raw::*;
-use super::{Config, CronSpec, Format, LogSettings, ReportJobs, SecretRef, Source, SourceLocation, Storage, Telegram};
+use super::{
+    Collection, Config, CronSpec, Format, HeaderValue, LogSettings, ReportJobs, SecretRef, Source, SourceLocation,
+    Storage, Telegram,
+};
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::deadline::{DueRule, ReportTiming};
 use crate::domain::formula::Formula;
@@ -341,6 +344,8 @@ pub fn validate(
         raw.schedule.case_digest.as_deref().unwrap_or(DEFAULT_CASE_DIGEST),
     );
 
+    let collection = collection(&mut v, &root.key("collection"), &raw.collection);
+
     // Units.
     let mut units = Vec::new();
     let mut sources = BTreeMap::new();
@@ -506,8 +511,53 @@ pub fn validate(
         case_digest: Some(case_digest),
         report_jobs,
         sources,
+        collection,
         log,
     })
+}
+
+fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
+    use std::time::Duration;
+    let d = Collection::default();
+    let mut positive = |key: &str, value: Option<u64>, default: u64, max: u64| match value {
+        None => default,
+        Some(n) if (1..=max).contains(&n) => n,
+        Some(n) => {
+            v.err(&cp.key(key), format!("{n} is out of range (1 to {max})"));
+            default
+        }
+    };
+    let concurrency = positive("concurrency", c.concurrency.map(u64::from), d.concurrency as u64, 256);
+    let connect = positive(
+        "connect_timeout_secs",
+        c.connect_timeout_secs,
+        d.connect_timeout.as_secs(),
+        600,
+    );
+    let timeout = positive("timeout_secs", c.timeout_secs, d.timeout.as_secs(), 3600);
+    let max_body = positive("max_body_bytes", c.max_body_bytes, d.max_body_bytes, 1 << 30);
+    let backoff = positive(
+        "retry_backoff_ms",
+        c.retry_backoff_ms,
+        d.retry_backoff.as_millis() as u64,
+        600_000,
+    );
+    let retries = match c.retries {
+        None => d.retries,
+        Some(n) if n <= 10 => n,
+        Some(n) => {
+            v.err(&cp.key("retries"), format!("{n} is out of range (0 to 10)"));
+            d.retries
+        }
+    };
+    Collection {
+        concurrency: concurrency as usize,
+        connect_timeout: Duration::from_secs(connect),
+        timeout: Duration::from_secs(timeout),
+        max_body_bytes: max_body,
+        retries,
+        retry_backoff: Duration::from_millis(backoff),
+    }
 }
 
 fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
@@ -560,7 +610,9 @@ fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
             return None;
         }
         None => {
-            let lower = template.to_ascii_lowercase();
+            // The extension of the path, not of a query such as `?key=…`.
+            let path = template.split(['?', '#']).next().unwrap_or(template);
+            let lower = path.to_ascii_lowercase();
             if lower.ends_with(".csv") {
                 Format::Csv
             } else if lower.ends_with(".xlsx") {
@@ -573,11 +625,54 @@ fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
     let bearer = v
         .secret(sp, "bearer", s.bearer_env.as_ref(), s.bearer_file.as_ref())
         .flatten();
+    let mut headers = BTreeMap::new();
+    for (name, value) in &s.headers {
+        let hp = sp.key("headers").key(name);
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_!#$%&'*+.^`|~".contains(&b));
+        if !valid_name {
+            v.err(&hp, format!("'{name}' is not an HTTP header name"));
+            continue;
+        }
+        if name.eq_ignore_ascii_case("authorization") {
+            v.err(
+                &hp,
+                "set a bearer token with bearer_env or bearer_file, not an Authorization header",
+            );
+            continue;
+        }
+        let value = match value {
+            RawHeader::Plain(text) => {
+                if text.bytes().any(|b| b.is_ascii_control()) {
+                    v.err(&hp, "a header value cannot hold control characters");
+                    continue;
+                }
+                HeaderValue::Plain(text.clone())
+            }
+            RawHeader::Secret(r) => match (&r.env, &r.file) {
+                (Some(e), None) => HeaderValue::Secret(SecretRef::Env(e.clone())),
+                (None, Some(f)) => HeaderValue::Secret(SecretRef::File(PathBuf::from(f))),
+                _ => {
+                    v.err(
+                        &hp,
+                        "give the value as text, or { env = \"VAR\" } or { file = \"PATH\" } (one of the two)",
+                    );
+                    continue;
+                }
+            },
+        };
+        headers.insert(name.clone(), value);
+    }
+    if matches!(location, SourceLocation::File { .. }) && (bearer.is_some() || !headers.is_empty()) {
+        v.err(sp, "bearer_env, bearer_file and headers apply to http sources only");
+    }
     Some(Source {
         location,
         format,
         bearer,
-        headers: s.headers.clone(),
+        headers,
     })
 }
 

@@ -57,6 +57,7 @@ pub enum Fault {
     DuplicateMetric { label: String },
     NotACount { label: String, value: String },
     Negative { label: String, value: i64 },
+    TooLarge { label: String, value: String },
     RuleBroken { message: String, check: String },
     NoMetrics,
     CaseKind { reference: String, kind: String },
@@ -93,6 +94,18 @@ impl Fault {
             }
             Fault::Negative { label, value } if en => format!("'{label}' = {value} is negative"),
             Fault::Negative { label, value } => format!("'{label}' = {value} là số âm"),
+            Fault::TooLarge { label, value } if en => {
+                format!(
+                    "'{label}' = '{value}' is too large (at most {})",
+                    super::text::int(MAX_COUNT, lang)
+                )
+            }
+            Fault::TooLarge { label, value } => {
+                format!(
+                    "'{label}' = '{value}' quá lớn (tối đa {})",
+                    super::text::int(MAX_COUNT, lang)
+                )
+            }
             Fault::RuleBroken { message, check } => format!("{message} ({check})"),
             Fault::NoMetrics if en => "the file has no figures".to_string(),
             Fault::NoMetrics => "tệp không có số liệu".to_string(),
@@ -119,20 +132,42 @@ pub fn describe(faults: &[Fault], lang: Language) -> String {
     faults.iter().map(|f| f.render(lang)).collect::<Vec<_>>().join("; ")
 }
 
+/// The largest count accepted: 15 digits, so totals over many units stay
+/// exact in the `f64` arithmetic of rules and indicators.
+pub const MAX_COUNT: i64 = 999_999_999_999_999;
+
+/// Why a value is not a count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CountError {
+    /// Not a whole number; the value as written.
+    NotACount(String),
+    /// A whole number above [`MAX_COUNT`] (or beyond 64 bits).
+    TooLarge(String),
+}
+
 /// Reads a count written as `8651`, `8.651`, `8 651` or `8,651.0`-free text.
 /// Dots and spaces are accepted only as thousands separators (groups of three),
 /// as Vietnamese templates write them; a decimal comma is not a count.
-pub fn parse_count(v: &RawValue) -> Result<i64, String> {
+pub fn parse_count(v: &RawValue) -> Result<i64, CountError> {
+    let checked = |n: i64, written: String| {
+        if n.abs() > MAX_COUNT {
+            Err(CountError::TooLarge(written))
+        } else {
+            Ok(n)
+        }
+    };
     match v {
-        RawValue::Int(n) => Ok(*n),
+        RawValue::Int(n) => checked(*n, n.to_string()),
         RawValue::Float(f) => {
-            if f.fract() == 0.0 && f.abs() < 9.0e15 {
-                Ok(*f as i64)
+            if f.fract() != 0.0 || !f.is_finite() {
+                Err(CountError::NotACount(f.to_string()))
+            } else if f.abs() > MAX_COUNT as f64 {
+                Err(CountError::TooLarge(format!("{f:.0}")))
             } else {
-                Err(f.to_string())
+                Ok(*f as i64)
             }
         }
-        RawValue::Empty => Err(String::new()),
+        RawValue::Empty => Err(CountError::NotACount(String::new())),
         RawValue::Text(s) => {
             let t = s.trim();
             let (neg, body) = match t.strip_prefix('-') {
@@ -147,11 +182,12 @@ pub fn parse_count(v: &RawValue) -> Result<i64, String> {
                 && groups.iter().skip(1).all(|g| g.len() == 3)
                 && (groups.len() == 1 || groups[0].len() <= 3);
             if !well_grouped {
-                return Err(s.clone());
+                return Err(CountError::NotACount(s.clone()));
             }
             let digits: String = groups.concat();
-            let n: i64 = digits.parse().map_err(|_| s.clone())?;
-            Ok(if neg { -n } else { n })
+            // Every character is a digit: a parse failure is an overflow.
+            let n: i64 = digits.parse().map_err(|_| CountError::TooLarge(t.to_string()))?;
+            checked(if neg { -n } else { n }, t.to_string())
         }
     }
 }
@@ -238,13 +274,14 @@ pub fn validate(
                     faults.push(Fault::DuplicateMetric { label });
                 }
             }
-            Err(text) => faults.push(Fault::NotACount { label, value: text }),
+            Err(CountError::NotACount(text)) => faults.push(Fault::NotACount { label, value: text }),
+            Err(CountError::TooLarge(text)) => faults.push(Fault::TooLarge { label, value: text }),
         }
     }
     if !sub.metrics.is_empty() {
         for m in report.metrics.iter().filter(|m| m.required) {
             if !figures.contains_key(&m.key)
-                && !faults.iter().any(|f| matches!(f, Fault::NotACount { label, .. } | Fault::Negative { label, .. } if *label == m.label))
+                && !faults.iter().any(|f| matches!(f, Fault::NotACount { label, .. } | Fault::Negative { label, .. } | Fault::TooLarge { label, .. } if *label == m.label))
             {
                 faults.push(Fault::MissingMetric { label: m.label.clone() });
             }
@@ -296,8 +333,29 @@ mod tests {
         assert!(t("86.51").is_err());
         assert!(t("abc").is_err());
         assert!(t("").is_err());
-        assert!(t("99999999999999999999").is_err());
         assert_eq!(parse_count(&RawValue::Float(12.0)), Ok(12));
         assert!(parse_count(&RawValue::Float(12.5)).is_err());
+    }
+
+    #[test]
+    fn a_count_past_fifteen_digits_is_an_overflow_not_a_typo() {
+        let t = |s: &str| parse_count(&RawValue::Text(s.into()));
+        assert_eq!(
+            t("99999999999999999999"),
+            Err(CountError::TooLarge("99999999999999999999".into()))
+        );
+        assert_eq!(
+            t("1.000.000.000.000.000"),
+            Err(CountError::TooLarge("1.000.000.000.000.000".into()))
+        );
+        assert_eq!(t("999.999.999.999.999"), Ok(MAX_COUNT));
+        assert!(matches!(
+            parse_count(&RawValue::Float(1e19)),
+            Err(CountError::TooLarge(_))
+        ));
+        assert!(matches!(
+            parse_count(&RawValue::Int(i64::MAX)),
+            Err(CountError::TooLarge(_))
+        ));
     }
 }

@@ -159,27 +159,28 @@ pub struct CollectResult {
     pub at: DateTime<Utc>,
     pub outcome: String,
     pub detail: Option<String>,
+    pub http_status: Option<u16>,
 }
 
 pub async fn set_collect_result(
     conn: &mut SqliteConnection,
     report: &str,
     period: &str,
-    unit: &str,
-    at: DateTime<Utc>,
-    outcome: &str,
-    detail: Option<&str>,
+    result: &CollectResult,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO collect_results (report, period, unit, at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome, detail = excluded.detail",
+        "INSERT INTO collect_results (report, period, unit, at, outcome, detail, http_status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome,
+           detail = excluded.detail, http_status = excluded.http_status",
     )
     .bind(report)
     .bind(period)
-    .bind(unit)
-    .bind(ts(at))
-    .bind(outcome)
-    .bind(detail)
+    .bind(&result.unit)
+    .bind(ts(result.at))
+    .bind(&result.outcome)
+    .bind(result.detail.as_deref())
+    .bind(result.http_status.map(i64::from))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -190,11 +191,13 @@ pub async fn collect_results(
     report: &str,
     period: &str,
 ) -> Result<Vec<CollectResult>, StoreError> {
-    let rows = sqlx::query("SELECT unit, at, outcome, detail FROM collect_results WHERE report = $1 AND period = $2")
-        .bind(report)
-        .bind(period)
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT unit, at, outcome, detail, http_status FROM collect_results WHERE report = $1 AND period = $2",
+    )
+    .bind(report)
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
     rows.into_iter()
         .map(|r| {
             Ok(CollectResult {
@@ -202,6 +205,7 @@ pub async fn collect_results(
                 at: parse_ts(&r.get::<String, _>(1))?,
                 outcome: r.get(2),
                 detail: r.get(3),
+                http_status: r.get::<Option<i64>, _>(4).and_then(|s| u16::try_from(s).ok()),
             })
         })
         .collect()
@@ -214,4 +218,74 @@ pub async fn periods_with_data(conn: &mut SqliteConnection, report: &str) -> Res
         .fetch_all(&mut *conn)
         .await?;
     Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
+/// The validators of the last file stored from an HTTP source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The validators kept for a unit's report-period, if they were sent by the
+/// same URL (its hash).
+pub async fn source_validators(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+    unit: &str,
+    url_hash: &str,
+) -> Result<Option<Validators>, StoreError> {
+    let row = sqlx::query(
+        "SELECT etag, last_modified FROM source_cache
+         WHERE report = $1 AND period = $2 AND unit = $3 AND url_hash = $4",
+    )
+    .bind(report)
+    .bind(period)
+    .bind(unit)
+    .bind(url_hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| Validators {
+        etag: r.get(0),
+        last_modified: r.get(1),
+    }))
+}
+
+/// Keeps (or, with no validators, forgets) what the source sent with the file
+/// just stored.
+pub async fn set_source_validators(
+    conn: &mut SqliteConnection,
+    report: &str,
+    period: &str,
+    unit: &str,
+    url_hash: &str,
+    validators: &Validators,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if validators.etag.is_none() && validators.last_modified.is_none() {
+        sqlx::query("DELETE FROM source_cache WHERE report = $1 AND period = $2 AND unit = $3")
+            .bind(report)
+            .bind(period)
+            .bind(unit)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO source_cache (report, period, unit, url_hash, etag, last_modified, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (report, period, unit) DO UPDATE SET url_hash = excluded.url_hash, etag = excluded.etag,
+           last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+    )
+    .bind(report)
+    .bind(period)
+    .bind(unit)
+    .bind(url_hash)
+    .bind(validators.etag.as_deref())
+    .bind(validators.last_modified.as_deref())
+    .bind(ts(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
