@@ -205,4 +205,24 @@ fn the_example_data_in_json_csv_and_xlsx_is_accepted() {
     assert_eq!(unit(&doc, "go-dau")["received_at"], "2024-09-17T01:30:00Z");
     assert_eq!(unit(&doc, "trang-bang")["metrics"]["cases_resolved"], 1302);
     assert_eq!(unit(&doc, "trang-bang")["received_at"], "2024-09-16T09:10:00Z");
+    // Their cases are stored and tracked like the JSON ones.
+    for (unit_id, reference, resolved) in [("go-dau", "TC-2024-022", true), ("go-dau", "KN-2024-064", false)] {
+        let cases = office.json(&["cases", "--unit", unit_id, "--at", "2024-09-30T12:00:00+07:00"]);
+        let list = cases["cases"].as_array().expect("cases");
+        assert_eq!(list.len(), 4, "{cases}");
+        let case = list.iter().find(|c| c["ref"] == reference).expect("case listed");
+        assert_eq!(
+            case["state"].as_str().expect("state").starts_with("resolved"),
+            resolved,
+            "{case}"
+        );
+    }
+    let xlsx_cases = office.json(&["cases", "--unit", "trang-bang", "--at", "2024-09-30T12:00:00+07:00"]);
+    let list = xlsx_cases["cases"].as_array().expect("cases");
+    assert_eq!(list.len(), 4, "{xlsx_cases}");
+    let kn = list
+        .iter()
+        .find(|c| c["ref"] == "KN-2024-088")
+        .expect("KN-2024-088 from the XLSX");
+    assert!(kn["state"].as_str().expect("state").starts_with("resolved"), "{kn}");
 }
