@@ -196,3 +196,26 @@ fn a_comparison_over_fewer_units_says_how_many() {
     let text = summary(&office, &[]);
     assert!(text.contains("so với cùng kỳ (1/3 đơn vị) +4.651 (+116,3%)"), "{text}");
 }
+
+#[test]
+fn an_english_office_reads_its_summary_in_english() {
+    let office = Office::new(&OFFICE.replace("language = \"vi\"", "language = \"en\""));
+    submit_period(&office, "an-phu", "2024-9M", "2024-09-16T10:00:00+07:00", 5000, 4200);
+    submit_period(&office, "binh-minh", "2024-9M", "2024-09-20T09:00:00+07:00", 3651, 2987);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let text = summary(&office, &[]);
+    assert!(
+        text.contains("📊 Summary: Báo cáo giao ban 9 tháng — 9 months of 2024"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Received 2/3 units: 1 on time, 1 late (Huyện Bình Minh)."),
+        "{text}"
+    );
+    assert!(text.contains("Not received: Huyện Cái Bè."), "{text}");
+    assert!(
+        text.contains("• Số vụ án thụ lý: 8,651"),
+        "English number format: {text}"
+    );
+    assert!(text.contains("• Tỷ lệ giải quyết: 83.1%"), "{text}");
+}
