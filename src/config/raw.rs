@@ -23,6 +23,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
     pub reports: Vec<RawReport>,
@@ -41,6 +43,15 @@ pub struct RawStorage {
 pub struct RawLog {
     pub level: Option<String>,
     pub format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub heartbeat_url: Option<String>,
+    pub heartbeat_url_env: Option<String>,
+    pub heartbeat_url_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

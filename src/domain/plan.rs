@@ -22,7 +22,7 @@ use super::status::{UnitFacts, UnitState, unit_state};
 pub const STALE_AFTER: Duration = Duration::days(7);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 7] = [
+pub const NOTICE_KINDS: [&str; 8] = [
     "reminder",
     "late",
     "urge",
@@ -30,6 +30,7 @@ pub const NOTICE_KINDS: [&str; 7] = [
     "invalid",
     "summary",
     "case_digest",
+    "config_error",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +42,8 @@ pub enum NoticeKind {
     Invalid,
     Summary,
     CaseDigest,
+    /// A reloaded config was refused; the old one stays in force.
+    ConfigError,
 }
 
 impl NoticeKind {
@@ -53,6 +56,7 @@ impl NoticeKind {
             NoticeKind::Invalid => "invalid",
             NoticeKind::Summary => "summary",
             NoticeKind::CaseDigest => "case_digest",
+            NoticeKind::ConfigError => "config_error",
         }
     }
 
@@ -65,6 +69,7 @@ impl NoticeKind {
             NoticeKind::Invalid,
             NoticeKind::Summary,
             NoticeKind::CaseDigest,
+            NoticeKind::ConfigError,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -368,4 +373,20 @@ pub fn plan_case_digest(
         atoms,
         not_before: hold(regime, NoticeKind::CaseDigest, now),
     })
+}
+
+/// The admins' notice that a reloaded config was refused. Its key carries a
+/// fingerprint of the error, so the same broken file is announced once however
+/// often it is reloaded; a different fault is announced again.
+pub fn plan_config_error(regime: &Regime, error: &str, now: DateTime<Utc>) -> Notice {
+    Notice {
+        kind: NoticeKind::ConfigError,
+        key: format!("config_error:{}", short_hash(error)),
+        report: None,
+        period: None,
+        units: Vec::new(),
+        atoms: Vec::new(),
+        text: render::config_error(regime, error),
+        not_before: hold(regime, NoticeKind::ConfigError, now),
+    }
 }

@@ -204,6 +204,22 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
     }
 }
 
+/// ⚙️ A reloaded config was refused: the error (file, line, key) and that the
+/// old config stays in force.
+pub fn config_error(regime: &Regime, error: &str) -> String {
+    if en(regime) {
+        format!(
+            "⚙️ <b>Config not applied</b>\n<pre>{}</pre>\nThe previous config stays in force. Please fix the file and reload the service.",
+            escape_html(error)
+        )
+    } else {
+        format!(
+            "⚙️ <b>Cấu hình mới không được áp dụng</b>\n<pre>{}</pre>\nCấu hình cũ vẫn đang có hiệu lực. Đề nghị quản trị viên sửa tệp cấu hình rồi nạp lại dịch vụ.",
+            escape_html(error)
+        )
+    }
+}
+
 /// How many cases a digest lists per unit before "và N đơn khác".
 pub const DIGEST_CASES_PER_UNIT: usize = 5;
 
