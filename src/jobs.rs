@@ -12,7 +12,9 @@ use crate::config::Config;
 use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
-use crate::domain::plan::{Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_period};
+use crate::domain::plan::{
+    Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error, plan_period,
+};
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
 use crate::store::{Store, StoreError, cases, jobs as runs, outbox, submissions};
@@ -378,4 +380,29 @@ pub async fn case_rows(
             .then(a.unit.cmp(&b.unit))
     });
     Ok(rows)
+}
+
+/// Queues the admins' notice that a reloaded config was refused (see
+/// [`plan_config_error`]), planned with the config still in force; false when
+/// the same error was announced before.
+pub async fn announce_config_error(
+    config: &Config,
+    store: &Store,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let notice = plan_config_error(&config.regime, error, now);
+    let row = outbox::NewRow {
+        key: &notice.key,
+        kind: notice.kind.as_str(),
+        report: None,
+        period: None,
+        units: &notice.units,
+        atoms: &notice.atoms,
+        text: &notice.text,
+        planned_at: now,
+        not_before: notice.not_before,
+    };
+    let mut conn = store.pool().acquire().await?;
+    outbox::enqueue(&mut conn, &row).await
 }

@@ -12,4 +12,5 @@ pub mod demo;
 pub mod domain;
 pub mod jobs;
 pub mod notify;
+pub mod ops;
 pub mod store;

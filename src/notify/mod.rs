@@ -67,11 +67,13 @@ pub async fn deliver(store: &Store, courier: &mut Courier, now: DateTime<Utc>) -
                     report.sent += 1;
                 }
                 Sent::Retry { error, at } => {
+                    tracing::warn!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, retry_at = %at, "delivery failed, will retry: {error}");
                     outbox::mark_retry(&mut conn, row.id, &error, at).await?;
                     report.retrying += 1;
                     return Ok(report);
                 }
                 Sent::Failed { error } => {
+                    tracing::error!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, "delivery failed, giving up: {error}");
                     outbox::mark_failed(&mut conn, row.id, &error).await?;
                     report.failed += 1;
                 }
