@@ -26,12 +26,9 @@ fn free_port() -> u16 {
 }
 
 /// The office of the other tests, with a daily tick at 03:00 (so no tick fires
-/// during a test), the config error urgent (so it is not held to office
-/// hours), the health listener on `port` and `extra` appended.
+/// during a test), the health listener on `port` and `extra` appended.
 fn ops_config(port: u16, extra: &str) -> String {
-    let text = OFFICE
-        .replace(r#"tick = "0 * * * * *""#, r#"tick = "0 0 3 * * *""#)
-        .replace(r#"to = "17:00""#, "to = \"17:00\"\nurgent = [\"config_error\"]");
+    let text = OFFICE.replace(r#"tick = "0 * * * * *""#, r#"tick = "0 0 3 * * *""#);
     format!("{text}\n[http]\nlisten = \"127.0.0.1:{port}\"\n{extra}\n")
 }
 
@@ -466,7 +463,8 @@ fn backup_writes_a_copy_that_status_reads_and_never_overwrites() {
     let copy = office.path().join("backup.db");
     let out = office.run(&["backup", copy.to_str().expect("utf-8 path")]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(copy.exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).expect("the copy").permissions());
+    assert_eq!(mode & 0o777, 0o600, "the copy is readable by its owner only");
 
     // The copy, opened as the database of another config, has the submission.
     let restored = Office::new(&OFFICE.replace("sqlite://state/giaoban.db", &format!("sqlite://{}", copy.display())));

@@ -377,7 +377,9 @@ pub fn plan_case_digest(
 
 /// The admins' notice that a reloaded config was refused. Its key carries a
 /// fingerprint of the error, so the same broken file is announced once however
-/// often it is reloaded; a different fault is announced again.
+/// often it is reloaded; a different fault is announced again. It goes out at
+/// once, whatever the working hours: it answers an admin's own reload, and the
+/// office runs on the old config until the file is fixed.
 pub fn plan_config_error(regime: &Regime, error: &str, now: DateTime<Utc>) -> Notice {
     Notice {
         kind: NoticeKind::ConfigError,
@@ -387,6 +389,42 @@ pub fn plan_config_error(regime: &Regime, error: &str, now: DateTime<Utc>) -> No
         units: Vec::new(),
         atoms: Vec::new(),
         text: render::config_error(regime, error),
-        not_before: hold(regime, NoticeKind::ConfigError, now),
+        not_before: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::WorkCalendar;
+    use crate::domain::regime::{Language, WorkingHours};
+
+    fn regime() -> Regime {
+        Regime {
+            timezone: chrono_tz::Asia::Ho_Chi_Minh,
+            language: Language::Vi,
+            working_hours: WorkingHours::default(),
+            calendar: WorkCalendar::default(),
+            units: vec![],
+            reports: vec![],
+            case_rules: vec![],
+        }
+    }
+
+    #[test]
+    fn one_broken_file_is_one_notice_and_it_is_not_held_to_working_hours() {
+        let regime = regime();
+        // Saturday 23:00 in Hà Nội: outside any working window.
+        let now = DateTime::parse_from_rfc3339("2026-11-28T23:00:00+07:00")
+            .expect("instant")
+            .with_timezone(&Utc);
+        let a = plan_config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field", now);
+        let again = plan_config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field", now);
+        let other = plan_config_error(&regime, "giaoban.toml:9:1: key `units[0].id`: missing", now);
+        assert_eq!(a.key, again.key);
+        assert_ne!(a.key, other.key);
+        assert!(a.key.starts_with("config_error:"), "{}", a.key);
+        assert_eq!(a.kind.as_str(), "config_error");
+        assert_eq!(a.not_before, now);
     }
 }

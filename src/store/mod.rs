@@ -123,6 +123,12 @@ pub async fn backup(db: &Path, dest: &Path) -> Result<(), StoreError> {
         path: dest.to_path_buf(),
         source,
     })?;
+    // The copy holds everything the office reported: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600)).map_err(|source| StoreError::Dir {
+        path: dest.to_path_buf(),
+        source,
+    })?;
     Ok(())
 }
 
