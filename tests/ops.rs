@@ -486,3 +486,21 @@ fn backup_writes_a_copy_that_status_reads_and_never_overwrites() {
         "backup does not create a database"
     );
 }
+
+#[test]
+fn check_shows_the_listener_and_where_the_heartbeat_comes_from_never_the_url() {
+    let office = Office::new(&ops_config(
+        9466,
+        "heartbeat_url = \"https://hc.example/ping/secret-uuid\"",
+    ));
+    let out = office.ok(&["check"]);
+    assert!(out.contains("http: /healthz and /metrics on 127.0.0.1:9466"), "{out}");
+    assert!(out.contains("heartbeat after every good tick"), "{out}");
+    assert!(!out.contains("secret-uuid"), "{out}");
+
+    let bad = Office::new(&format!("{OFFICE}\n[http]\nlisten = \"everywhere\"\n"));
+    let out = bad.run(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("http.listen") && err.contains("everywhere"), "{err}");
+}
