@@ -73,6 +73,20 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
             let _ = writeln!(o, "telegram: none configured, messages go to the console");
         }
     }
+    if let Some(addr) = config.http.listen {
+        let _ = writeln!(o, "http: /healthz and /metrics on {addr}");
+    }
+    // The heartbeat URL itself is never printed: it may hold a secret.
+    if let Some(hb) = &config.http.heartbeat {
+        let from = match hb {
+            crate::config::Heartbeat::Url(_) => "written in the config".to_string(),
+            crate::config::Heartbeat::Secret(crate::config::SecretRef::Env(e)) => format!("from ${e}"),
+            crate::config::Heartbeat::Secret(crate::config::SecretRef::File(f)) => {
+                format!("from file {}", f.display())
+            }
+        };
+        let _ = writeln!(o, "heartbeat after every good tick (URL {from})");
+    }
     let next = |spec: &crate::config::CronSpec| {
         spec.next_times(&local_now, 3)
             .iter()

@@ -1,22 +1,30 @@
-//! The daemon: storage first, then the courier, a catch-up pass, the
-//! scheduler, readiness, and a signal loop (SIGHUP reloads, SIGTERM and
-//! Ctrl-C stop). Every job reads the current config from one shared slot.
+//! The daemon, as a straight list: signal handlers, storage (migrated), the
+//! courier, the scheduler with the config's jobs, the health listener,
+//! readiness (systemd `READY=1`), the watchdog, a catch-up pass in the
+//! background, then a signal loop: SIGHUP reloads the config, SIGTERM and
+//! Ctrl-C stop. Every job reads the config in force from one shared slot.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, RwLock};
 use tokio_cron_scheduler::{Job, JobScheduler};
-use uuid::Uuid;
 
 use crate::collect::Filter;
 use crate::config::{Config, ConfigError, LogSettings, SecretError, Storage};
 use crate::jobs;
 use crate::notify::telegram::{Telegram, TelegramError};
 use crate::notify::{self, Courier, console::Console};
+use crate::ops::{self, OpsState, ScheduledJob, Vitals};
 use crate::store::{Store, StoreError};
+
+/// How long SIGTERM waits for a running collection, tick or delivery to
+/// finish (the unit's `TimeoutStopSec=` leaves room above it). Work still
+/// running then is abandoned; its open transaction is rolled back by SQLite.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -32,6 +40,11 @@ pub enum DaemonError {
     Scheduler(String),
     #[error("signals: {0}")]
     Signal(std::io::Error),
+    #[error("cannot listen on {addr} for /healthz and /metrics ([http] listen): {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 impl DaemonError {
@@ -53,7 +66,9 @@ pub fn init_logging(settings: &LogSettings, daemon: bool) {
         .level
         .clone()
         .unwrap_or_else(|| if daemon { "info".into() } else { "warn".into() });
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // The scheduler crate logs its internals at info; keep them out of the journal.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("{default},tokio_cron_scheduler=warn")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -88,156 +103,383 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 
 /// Shared state of the running daemon.
 struct Shared {
-    config: RwLock<Arc<Config>>,
+    config: Arc<RwLock<Arc<Config>>>,
     store: Store,
     courier: Mutex<Courier>,
     /// Held while a tick (plan + deliver) runs: a tick that fires meanwhile is skipped.
     ticking: Mutex<()>,
     /// Held while a collection pass runs, likewise.
     collecting: Mutex<()>,
+    /// Set by SIGTERM: a job that starts after it does nothing.
+    stopping: AtomicBool,
+    vitals: Arc<Vitals>,
+    heartbeat: reqwest::Client,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
 }
 
 /// One scheduled tick: plan (after collecting what passed a deadline, see
-/// [`jobs::tick`]), then deliver.
-async fn tick_cycle(shared: &Shared, now: DateTime<Utc>) {
+/// [`jobs::tick`]), then deliver; after a good one, the heartbeat.
+async fn tick_cycle(shared: &Arc<Shared>, now: DateTime<Utc>) {
     let Ok(_guard) = shared.ticking.try_lock() else {
         tracing::warn!("tick skipped: the previous one is still running");
         return;
     };
+    if shared.stopping() {
+        return;
+    }
     let config = shared.config.read().await.clone();
     let started = std::time::Instant::now();
+    let mut good = true;
     match jobs::tick(&config, &shared.store, now, now).await {
         Ok(queued) => {
             for n in &queued {
                 tracing::info!(kind = n.kind.as_str(), key = %n.key, "queued");
             }
         }
-        Err(e) => tracing::error!("tick failed: {e}"),
+        Err(e) => {
+            good = false;
+            tracing::error!("tick failed: {e}");
+        }
     }
+    good &= deliver(shared, now).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    shared.vitals.record_tick(elapsed, good);
+    tracing::debug!(ms = (elapsed * 1000.0) as u64, "tick done");
+    if good {
+        heartbeat(shared, &config);
+    }
+}
+
+/// One delivery pass; false when it could not run.
+async fn deliver(shared: &Shared, now: DateTime<Utc>) -> bool {
     let mut courier = shared.courier.lock().await;
     match notify::deliver(&shared.store, &mut courier, now).await {
         Ok(d) if d.retrying > 0 || d.failed > 0 => {
-            tracing::warn!(sent = d.sent, retrying = d.retrying, failed = d.failed, "delivery")
+            tracing::warn!(sent = d.sent, retrying = d.retrying, failed = d.failed, "delivery");
+            true
         }
-        Ok(_) => {}
-        Err(e) => tracing::error!("delivery failed: {e}"),
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!("delivery failed: {e}");
+            false
+        }
     }
-    tracing::debug!(ms = started.elapsed().as_millis() as u64, "tick done");
 }
 
-async fn collect_cycle(shared: &Shared, report: String, now: DateTime<Utc>) {
-    let Ok(_guard) = shared.collecting.try_lock() else {
-        tracing::warn!(%report, "collection skipped: the previous pass is still running");
+/// Pings the heartbeat URL in the background: a slow monitor never holds up
+/// the next tick, and the request is bounded ([`ops::heartbeat::TIMEOUT`]).
+fn heartbeat(shared: &Shared, config: &Config) {
+    let Some(hb) = &config.http.heartbeat else {
         return;
     };
+    let url = match hb.url(&config.base_dir) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!("heartbeat skipped: {e}");
+            return;
+        }
+    };
+    let client = shared.heartbeat.clone();
+    tokio::spawn(async move {
+        if let Err(e) = ops::heartbeat::ping(&client, &url).await {
+            tracing::warn!("{e}");
+        }
+    });
+}
+
+async fn collect_cycle(shared: &Shared, report: Option<String>, now: DateTime<Utc>) {
+    let Ok(_guard) = shared.collecting.try_lock() else {
+        tracing::warn!(
+            report = report.as_deref().unwrap_or("*"),
+            "collection skipped: the previous pass is still running"
+        );
+        return;
+    };
+    if shared.stopping() {
+        return;
+    }
     let config = shared.config.read().await.clone();
     let filter = Filter {
-        report: Some(report.clone()),
+        report: report.clone(),
         period: None,
         unit: None,
     };
     if let Err(e) = jobs::collect_pass(&config, &shared.store, &filter, now).await {
-        tracing::error!(%report, "collection failed: {e}");
+        tracing::error!(report = report.as_deref().unwrap_or("*"), "collection failed: {e}");
     }
 }
 
-/// Adds the config's jobs to the scheduler; returns their ids for a reload.
-async fn schedule(sched: &JobScheduler, shared: &Arc<Shared>, config: &Config) -> Result<Vec<Uuid>, DaemonError> {
+/// Adds the config's jobs to the scheduler and logs each with its next firing
+/// times. On an error the jobs already added are removed again.
+async fn schedule(
+    sched: &JobScheduler,
+    shared: &Arc<Shared>,
+    config: &Config,
+) -> Result<Vec<ScheduledJob>, DaemonError> {
     let tz = config.regime.timezone;
-    let mut ids = Vec::new();
     let err = |e: tokio_cron_scheduler::JobSchedulerError| DaemonError::Scheduler(e.to_string());
-    let s = shared.clone();
-    let tick = Job::new_async_tz(config.tick.expr.as_str(), tz, move |_id, _l| {
-        let s = s.clone();
-        Box::pin(async move { tick_cycle(&s, Utc::now()).await })
-    })
-    .map_err(err)?;
-    ids.push(sched.add(tick).await.map_err(err)?);
+    let mut wanted: Vec<(String, &crate::config::CronSpec, Option<String>)> = vec![("tick".into(), &config.tick, None)];
     for rj in &config.report_jobs {
         if let Some(c) = &rj.collect {
-            let s = shared.clone();
-            let report = rj.report.clone();
-            let job = Job::new_async_tz(c.expr.as_str(), tz, move |_id, _l| {
-                let s = s.clone();
-                let report = report.clone();
-                Box::pin(async move { collect_cycle(&s, report, Utc::now()).await })
-            })
-            .map_err(err)?;
-            ids.push(sched.add(job).await.map_err(err)?);
+            wanted.push((format!("collect:{}", rj.report), c, Some(rj.report.clone())));
         }
     }
-    Ok(ids)
+    let mut added = Vec::new();
+    for (name, spec, report) in wanted {
+        let s = shared.clone();
+        let job = if let Some(report) = report {
+            Job::new_async_tz(spec.expr.as_str(), tz, move |_id, _l| {
+                let s = s.clone();
+                let report = report.clone();
+                Box::pin(async move { collect_cycle(&s, Some(report), Utc::now()).await })
+            })
+        } else {
+            Job::new_async_tz(spec.expr.as_str(), tz, move |_id, _l| {
+                let s = s.clone();
+                Box::pin(async move { tick_cycle(&s, Utc::now()).await })
+            })
+        };
+        let id = match job.map_err(err) {
+            Ok(job) => sched.add(job).await.map_err(err),
+            Err(e) => Err(e),
+        };
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                unschedule(sched, &added).await;
+                return Err(e);
+            }
+        };
+        let next: Vec<String> = spec
+            .next_times(&Utc::now().with_timezone(&tz), 3)
+            .iter()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+            .collect();
+        tracing::info!(job = %name, cron = %spec.expr, next = %next.join(", "), "scheduled");
+        added.push(ScheduledJob {
+            name,
+            cron: spec.expr.clone(),
+            id,
+        });
+    }
+    Ok(added)
+}
+
+async fn unschedule(sched: &JobScheduler, jobs: &[ScheduledJob]) {
+    for job in jobs {
+        if let Err(e) = sched.remove(&job.id).await {
+            tracing::warn!(job = %job.name, "cannot remove the job from the scheduler: {e}");
+        }
+    }
 }
 
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{SignalKind, signal};
-    // Signal handlers first: a SIGTERM right after readiness must stop cleanly,
-    // not kill the process with the default action.
+    // First, so a SIGTERM during start-up is a clean stop, not a kill.
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
+
     let store = open_store(&config).await?;
     tracing::info!(path = %store.path().display(), "storage ready");
     let courier = courier(&config, &store)?;
+    let vitals = Arc::new(Vitals::new(Utc::now()));
     let shared = Arc::new(Shared {
-        config: RwLock::new(Arc::new(config.clone())),
+        config: Arc::new(RwLock::new(Arc::new(config.clone()))),
         store,
         courier: Mutex::new(courier),
         ticking: Mutex::new(()),
         collecting: Mutex::new(()),
+        stopping: AtomicBool::new(false),
+        vitals: vitals.clone(),
+        heartbeat: ops::heartbeat::client(),
     });
-
-    // Catch up on what was missed while down: one collection pass, one tick.
-    // The planner sends only the latest due reminder or urge of each series.
-    let now = Utc::now();
-    {
-        let _guard = shared.collecting.lock().await;
-        if let Err(e) = jobs::collect_pass(&config, &shared.store, &Filter::default(), now).await {
-            tracing::error!("start-up collection failed: {e}");
-        }
-    }
-    tick_cycle(&shared, now).await;
 
     let mut sched = JobScheduler::new()
         .await
         .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
-    let mut ids = schedule(&sched, &shared, &config).await?;
+    let mut jobs_now = schedule(&sched, &shared, &config).await?;
     sched.start().await.map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    vitals.set_jobs(jobs_now.clone());
+    vitals.set_scheduler(Some(sched.clone())).await;
+
+    let (http_stop, http_task) = match config.http.listen {
+        None => (None, None),
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| DaemonError::Listen { addr, source })?;
+            let addr = listener.local_addr().unwrap_or(addr);
+            let state = OpsState::new(shared.store.clone(), shared.config.clone(), vitals.clone());
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(async move {
+                if let Err(e) = ops::health::serve(listener, state, async move {
+                    let _ = rx.await;
+                })
+                .await
+                {
+                    tracing::error!("the health listener stopped: {e}");
+                }
+            });
+            tracing::info!(%addr, "serving /healthz and /metrics");
+            (Some(tx), Some(task))
+        }
+    };
+
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    tracing::info!(jobs = ids.len(), "giaoban is running");
+    tracing::info!(jobs = jobs_now.len(), "giaoban is running");
+    let watchdog = ops::watchdog::spawn(shared.store.clone());
+
+    // Catch up on what was missed while down: one collection pass, then one
+    // tick (the planner sends only the latest due reminder or urge of each
+    // series). In the background, so readiness does not wait on slow sources.
+    let catch_up = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let now = Utc::now();
+            collect_cycle(&shared, None, now).await;
+            tick_cycle(&shared, now).await;
+            tracing::info!("catch-up pass done");
+        })
+    };
 
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
-                match Config::load(&path) {
-                    Ok(new) => {
-                        for id in ids.drain(..) {
-                            let _ = sched.remove(&id).await;
-                        }
-                        ids = schedule(&sched, &shared, &new).await?;
-                        *shared.config.write().await = Arc::new(new);
-                        tracing::info!(jobs = ids.len(), "config reloaded");
-                    }
-                    Err(e) => tracing::error!("config reload refused, the old config stays in force: {e}"),
+                let mut state = vec![sd_notify::NotifyState::Reloading];
+                if let Ok(m) = sd_notify::NotifyState::monotonic_usec_now() {
+                    state.push(m);
+                }
+                let _ = sd_notify::notify(&state);
+                if let Some(jobs) = reload(&shared, &sched, &path, &jobs_now).await {
+                    jobs_now = jobs;
+                    vitals.set_jobs(jobs_now.clone());
                 }
                 let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
             }
         }
     }
-    tracing::info!("stopping");
+
+    // Stop: no new work (the flag, then the scheduler), let running work
+    // finish within the grace, then close the database.
+    tracing::info!(
+        "stopping: no new work; waiting up to {}s for running work",
+        SHUTDOWN_GRACE.as_secs()
+    );
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
-    let _ = sched.shutdown().await;
-    // Let a running tick or collection finish, within a bound.
-    let _ = tokio::time::timeout(Duration::from_secs(20), async {
+    shared.stopping.store(true, Ordering::SeqCst);
+    vitals.set_scheduler(None).await;
+    if let Err(e) = sched.shutdown().await {
+        tracing::warn!("scheduler shutdown: {e}");
+    }
+    if let Some(w) = watchdog {
+        w.abort();
+    }
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        let _ = catch_up.await;
         let _a = shared.ticking.lock().await;
         let _b = shared.collecting.lock().await;
+        let _c = shared.courier.lock().await;
     })
     .await;
-    shared.store.close().await;
+    if drained.is_err() {
+        tracing::warn!(
+            "running work did not finish within {}s and is abandoned; its open transaction is rolled back",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
+    if let Some(tx) = http_stop {
+        let _ = tx.send(());
+    }
+    if let Some(task) = http_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    if drained.is_ok() {
+        shared.store.close().await;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Re-reads the config at `path`. A valid one replaces the jobs and the
+/// config in force (and the courier, when `[telegram]` changed); an invalid
+/// one is refused, logged with its error, and announced to the admins in
+/// chat, and the old one stays in force. Returns the new jobs when applied.
+async fn reload(
+    shared: &Arc<Shared>,
+    sched: &JobScheduler,
+    path: &Path,
+    current: &[ScheduledJob],
+) -> Option<Vec<ScheduledJob>> {
+    let old = shared.config.read().await.clone();
+    let loaded = Config::load(path).map_err(DaemonError::from).and_then(|new| {
+        // A token that cannot be read refuses the config, as at start-up.
+        let courier = if new.telegram != old.telegram {
+            Some(courier(&new, &shared.store)?)
+        } else {
+            None
+        };
+        Ok((new, courier))
+    });
+    let (new, new_courier) = match loaded {
+        Ok(ok) => ok,
+        Err(e) => {
+            let error = e.to_string();
+            tracing::error!("config reload refused, the old config stays in force: {error}");
+            announce_config_error(shared, &old, &error).await;
+            return None;
+        }
+    };
+    let jobs = match schedule(sched, shared, &new).await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            let error = e.to_string();
+            tracing::error!("config reload refused, the old config stays in force: {error}");
+            announce_config_error(shared, &old, &error).await;
+            return None;
+        }
+    };
+    unschedule(sched, current).await;
+    if let Some(c) = new_courier {
+        *shared.courier.lock().await = c;
+        tracing::info!("[telegram] changed: delivery now uses the new settings");
+    }
+    for (what, changed) in [
+        ("[storage]", new.storage != old.storage),
+        ("[log]", new.log != old.log),
+        ("[http] listen", new.http.listen != old.http.listen),
+    ] {
+        if changed {
+            tracing::warn!("{what} changed: it takes effect only after a restart (systemctl restart giaoban)");
+        }
+    }
+    *shared.config.write().await = Arc::new(new);
+    tracing::info!(jobs = jobs.len(), "config reloaded");
+    Some(jobs)
+}
+
+/// Queues the refusal for the admins (once per distinct error) and delivers
+/// it in the background through the normal courier.
+async fn announce_config_error(shared: &Arc<Shared>, config: &Config, error: &str) {
+    match jobs::announce_config_error(config, &shared.store, error, Utc::now()).await {
+        Ok(true) => {
+            tracing::info!("the admins are told in chat that the config was refused");
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                if !shared.stopping() {
+                    deliver(&shared, Utc::now()).await;
+                }
+            });
+        }
+        Ok(false) => tracing::info!("this config error was already announced in chat"),
+        Err(e) => tracing::error!("cannot queue the config error for the admins: {e}"),
+    }
 }

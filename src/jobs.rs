@@ -13,7 +13,8 @@ use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
 use crate::domain::plan::{
-    Notice, NoticeKind, PeriodInput, hold, period_status, plan_case_digest, plan_period, summary_keys,
+    Notice, NoticeKind, PeriodInput, hold, period_status, plan_case_digest, plan_config_error, plan_period,
+    summary_keys,
 };
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
@@ -516,4 +517,29 @@ pub async fn queue_summary(
     let queued = enqueue(&mut tx, &notice, now, &bundle.files).await?;
     tx.commit().await?;
     Ok(queued)
+}
+
+/// Queues the admins' notice that a reloaded config was refused (see
+/// [`plan_config_error`]), planned with the config still in force; false when
+/// the same error was announced before.
+pub async fn announce_config_error(
+    config: &Config,
+    store: &Store,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let notice = plan_config_error(&config.regime, error, now);
+    let row = outbox::NewRow {
+        key: &notice.key,
+        kind: notice.kind.as_str(),
+        report: None,
+        period: None,
+        units: &notice.units,
+        atoms: &notice.atoms,
+        text: &notice.text,
+        planned_at: now,
+        not_before: notice.not_before,
+    };
+    let mut conn = store.pool().acquire().await?;
+    outbox::enqueue(&mut conn, &row).await
 }

@@ -13,4 +13,5 @@ pub mod domain;
 pub mod export;
 pub mod jobs;
 pub mod notify;
+pub mod ops;
 pub mod store;

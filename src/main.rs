@@ -116,6 +116,11 @@ enum Command {
     },
     /// The whole pipeline on a simulated clock through one reporting cycle.
     Demo,
+    /// A consistent copy of the database into FILE (a new file), safe while the daemon runs.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
 }
 
 /// A failure with its exit code.
@@ -157,7 +162,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let result = runtime.block_on(dispatch(cli));
+    // A file read stuck in the kernel (a hung network share) must not keep
+    // the process from exiting after the daemon has stopped.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("giaoban: {}", f.message);
@@ -378,6 +387,18 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let bytes = cli::template(&config, &report, unit.as_deref(), period.as_deref()).map_err(bad)?;
             std::fs::write(&xlsx, bytes).map_err(|e| failed(format!("cannot write {}: {e}", xlsx.display())))?;
             println!("wrote {}", xlsx.display());
+            Ok(())
+        }
+        Command::Backup { file } => {
+            if file.exists() || file.symlink_metadata().is_ok() {
+                return Err(bad(format!(
+                    "{} already exists; a backup never overwrites a file",
+                    file.display()
+                )));
+            }
+            let giaoban::config::Storage::Sqlite { path } = &config.storage;
+            giaoban::store::backup(path, &file).await.map_err(failed)?;
+            eprintln!("backed up {} to {}", path.display(), file.display());
             Ok(())
         }
         Command::Demo => unreachable!("handled above"),

@@ -32,9 +32,10 @@ fn the_daemon_starts_catches_up_and_stops_cleanly_on_sigterm() {
     while Instant::now() < deadline {
         match rx.recv_timeout(Duration::from_millis(200)) {
             Ok(line) => {
-                let ready = line.contains("giaoban is running");
                 seen.push(line);
-                if ready {
+                // The catch-up pass runs in the background once ready.
+                let ready = seen.iter().any(|l| l.contains("giaoban is running"));
+                if ready && seen.iter().any(|l| l.contains("collection pass done")) {
                     break;
                 }
             }

@@ -611,10 +611,11 @@ fn the_daemon_posts_through_telegram_when_it_is_configured() {
         .expect("start giaoban run");
     let stderr = child.stderr.take().expect("stderr");
     let mut seen = Vec::new();
+    // Ready first, then the catch-up pass in the background delivers the row.
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        let ready = line.contains("giaoban is running");
+        let caught_up = line.contains("catch-up pass done");
         seen.push(line);
-        if ready {
+        if caught_up {
             break;
         }
     }

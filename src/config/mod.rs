@@ -39,6 +39,7 @@ pub struct Config {
     pub sources: BTreeMap<String, Source>,
     pub collection: Collection,
     pub log: LogSettings,
+    pub http: HttpSettings,
 }
 
 /// How sources are read (`[collection]`).
@@ -75,7 +76,7 @@ pub enum Storage {
     Sqlite { path: PathBuf },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Telegram {
     pub token: SecretRef,
     pub api_url: String,
@@ -140,7 +141,35 @@ pub enum HeaderValue {
     Secret(SecretRef),
 }
 
-#[derive(Debug, Clone, Default)]
+/// The operations listener and the heartbeat (`[http]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Where `/healthz` and `/metrics` are served; `None` (the default) = no listener.
+    pub listen: Option<std::net::SocketAddr>,
+    /// A URL fetched after every good tick, so an outside monitor notices when
+    /// giaoban stops.
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// The heartbeat URL: written in the config, or (when it carries a secret,
+/// as monitoring services' ping URLs do) read from the environment or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heartbeat {
+    Url(String),
+    Secret(SecretRef),
+}
+
+impl Heartbeat {
+    /// The URL to fetch; never log it.
+    pub fn url(&self, base_dir: &Path) -> Result<Secret, SecretError> {
+        match self {
+            Heartbeat::Url(u) => Ok(Secret::new(u.clone())),
+            Heartbeat::Secret(r) => r.read(base_dir),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogSettings {
     pub level: Option<String>,
     pub json: bool,

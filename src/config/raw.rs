@@ -25,6 +25,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub collection: RawCollection,
     #[serde(default)]
+    pub http: RawHttp,
+    #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
     pub reports: Vec<RawReport>,
@@ -56,6 +58,15 @@ pub struct RawCollection {
     pub max_body_bytes: Option<u64>,
     pub retries: Option<u32>,
     pub retry_backoff_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub listen: Option<String>,
+    pub heartbeat_url: Option<String>,
+    pub heartbeat_url_env: Option<String>,
+    pub heartbeat_url_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

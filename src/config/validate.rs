@@ -10,8 +10,8 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use super::locate::KeyPath;
 use super::raw::*;
 use super::{
-    Collection, Config, CronSpec, Format, HeaderValue, LogSettings, ReportJobs, SecretRef, Source, SourceLocation,
-    Storage, Telegram,
+    Collection, Config, CronSpec, Format, HeaderValue, Heartbeat, HttpSettings, LogSettings, ReportJobs, SecretRef,
+    Source, SourceLocation, Storage, Telegram,
 };
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::deadline::{DueRule, ReportTiming};
@@ -486,6 +486,8 @@ pub fn validate(
         },
     };
 
+    let http = http(&mut v, &root.key("http"), &raw.http);
+
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
@@ -513,6 +515,7 @@ pub fn validate(
         sources,
         collection,
         log,
+        http,
     })
 }
 
@@ -558,6 +561,53 @@ fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
         retries,
         retry_backoff: Duration::from_millis(backoff),
     }
+}
+
+/// `[http]`: `listen` is `HOST:PORT` or a bare port (on 127.0.0.1); the
+/// heartbeat is `heartbeat_url`, or `heartbeat_url_env` / `heartbeat_url_file`
+/// when the URL carries a secret.
+fn http(v: &mut V, hp: &KeyPath, raw: &RawHttp) -> HttpSettings {
+    let listen = raw.listen.as_deref().and_then(|l| {
+        let parsed = match l.trim().parse::<u16>() {
+            Ok(port) => Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+            Err(_) => l.trim().parse::<std::net::SocketAddr>(),
+        };
+        parsed
+            .map_err(|_| {
+                v.err(
+                    &hp.key("listen"),
+                    format!("'{l}' is not an address to listen on (e.g. \"127.0.0.1:9466\" or 9466)"),
+                )
+            })
+            .ok()
+    });
+    let secret = v.secret(
+        hp,
+        "heartbeat_url",
+        raw.heartbeat_url_env.as_ref(),
+        raw.heartbeat_url_file.as_ref(),
+    );
+    let heartbeat = match (&raw.heartbeat_url, secret) {
+        (Some(_), Some(_)) => {
+            v.err(
+                &hp.key("heartbeat_url"),
+                "give one of heartbeat_url, heartbeat_url_env and heartbeat_url_file",
+            );
+            None
+        }
+        (Some(url), None) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                v.err(
+                    &hp.key("heartbeat_url"),
+                    "heartbeat_url must start with http:// or https://",
+                );
+            }
+            Some(Heartbeat::Url(url.clone()))
+        }
+        (None, Some(r)) => r.map(Heartbeat::Secret),
+        (None, None) => None,
+    };
+    HttpSettings { listen, heartbeat }
 }
 
 fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {

@@ -22,7 +22,7 @@ use super::status::{UnitFacts, UnitState, unit_state};
 pub const STALE_AFTER: Duration = Duration::days(7);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 7] = [
+pub const NOTICE_KINDS: [&str; 8] = [
     "reminder",
     "late",
     "urge",
@@ -30,6 +30,7 @@ pub const NOTICE_KINDS: [&str; 7] = [
     "invalid",
     "summary",
     "case_digest",
+    "config_error",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +42,8 @@ pub enum NoticeKind {
     Invalid,
     Summary,
     CaseDigest,
+    /// A reloaded config was refused; the old one stays in force.
+    ConfigError,
 }
 
 impl NoticeKind {
@@ -53,6 +56,7 @@ impl NoticeKind {
             NoticeKind::Invalid => "invalid",
             NoticeKind::Summary => "summary",
             NoticeKind::CaseDigest => "case_digest",
+            NoticeKind::ConfigError => "config_error",
         }
     }
 
@@ -65,6 +69,7 @@ impl NoticeKind {
             NoticeKind::Invalid,
             NoticeKind::Summary,
             NoticeKind::CaseDigest,
+            NoticeKind::ConfigError,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -417,4 +422,58 @@ pub fn summary_keys(
     }
     keys.retain(|k| !past.iter().any(|p| &p.key == k));
     keys
+}
+
+/// The admins' notice that a reloaded config was refused. Its key carries a
+/// fingerprint of the error, so the same broken file is announced once however
+/// often it is reloaded; a different fault is announced again. It goes out at
+/// once, whatever the working hours: it answers an admin's own reload, and the
+/// office runs on the old config until the file is fixed.
+pub fn plan_config_error(regime: &Regime, error: &str, now: DateTime<Utc>) -> Notice {
+    Notice {
+        kind: NoticeKind::ConfigError,
+        key: format!("config_error:{}", short_hash(error)),
+        report: None,
+        period: None,
+        units: Vec::new(),
+        atoms: Vec::new(),
+        text: render::config_error(regime, error),
+        not_before: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::WorkCalendar;
+    use crate::domain::regime::{Language, WorkingHours};
+
+    fn regime() -> Regime {
+        Regime {
+            timezone: chrono_tz::Asia::Ho_Chi_Minh,
+            language: Language::Vi,
+            working_hours: WorkingHours::default(),
+            calendar: WorkCalendar::default(),
+            units: vec![],
+            reports: vec![],
+            case_rules: vec![],
+        }
+    }
+
+    #[test]
+    fn one_broken_file_is_one_notice_and_it_is_not_held_to_working_hours() {
+        let regime = regime();
+        // Saturday 23:00 in Hà Nội: outside any working window.
+        let now = DateTime::parse_from_rfc3339("2026-11-28T23:00:00+07:00")
+            .expect("instant")
+            .with_timezone(&Utc);
+        let a = plan_config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field", now);
+        let again = plan_config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field", now);
+        let other = plan_config_error(&regime, "giaoban.toml:9:1: key `units[0].id`: missing", now);
+        assert_eq!(a.key, again.key);
+        assert_ne!(a.key, other.key);
+        assert!(a.key.starts_with("config_error:"), "{}", a.key);
+        assert_eq!(a.kind.as_str(), "config_error");
+        assert_eq!(a.not_before, now);
+    }
 }

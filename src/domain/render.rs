@@ -205,6 +205,32 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
     }
 }
 
+/// ⚙️ A reloaded config was refused: the error (file, line, key) and that the
+/// old config stays in force.
+pub fn config_error(regime: &Regime, error: &str) -> String {
+    // A file with many faults: the first ones are enough to start fixing it,
+    // and the message stays one Telegram message.
+    const MAX_CHARS: usize = 3000;
+    let shown: String = error.chars().take(MAX_CHARS).collect();
+    let error = if shown.len() < error.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    };
+    let error = error.as_str();
+    if en(regime) {
+        format!(
+            "⚙️ <b>Config not applied</b>\n<pre>{}</pre>\nThe previous config stays in force. Please fix the file and reload the service.",
+            escape_html(error)
+        )
+    } else {
+        format!(
+            "⚙️ <b>Cấu hình mới không được áp dụng</b>\n<pre>{}</pre>\nCấu hình cũ vẫn đang có hiệu lực. Đề nghị quản trị viên sửa tệp cấu hình rồi nạp lại dịch vụ.",
+            escape_html(error)
+        )
+    }
+}
+
 /// How many cases a digest lists per unit before "và N đơn khác".
 pub const DIGEST_CASES_PER_UNIT: usize = 5;
 
@@ -752,5 +778,16 @@ Quá hạn: 8 đơn tại 2 đơn vị; sắp đến hạn: 1 đơn.
 • Huyện B: 1 đơn
    – KN-20 · Khiếu nại lần đầu · hạn giải quyết 23/09/2024";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn a_refused_config_is_told_in_vietnamese_escaped_and_bounded() {
+        let regime = regime();
+        let text = config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field <tik>");
+        assert!(text.contains("Cấu hình mới không được áp dụng"), "{text}");
+        assert!(text.contains("Cấu hình cũ vẫn đang có hiệu lực"), "{text}");
+        assert!(text.contains("&lt;tik&gt;"), "{text}");
+        let long = "x".repeat(10_000);
+        assert!(config_error(&regime, &long).chars().count() < 3300);
     }
 }

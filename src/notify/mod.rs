@@ -119,6 +119,7 @@ pub async fn deliver(store: &Store, courier: &mut Courier, now: DateTime<Utc>) -
                     report.sent += 1;
                 }
                 Sent::Retry { error, at } => {
+                    tracing::warn!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, retry_at = %at, "delivery failed, will retry: {error}");
                     outbox::mark_retry(&mut conn, row.id, &error, at).await?;
                     tracing::warn!(
                         row = row.id,
@@ -131,6 +132,7 @@ pub async fn deliver(store: &Store, courier: &mut Courier, now: DateTime<Utc>) -
                     return Ok(report);
                 }
                 Sent::Failed { error } => {
+                    tracing::error!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, "delivery failed, giving up: {error}");
                     outbox::mark_failed(&mut conn, row.id, &error).await?;
                     tracing::error!(row = row.id, key = %row.key, "delivery failed for good: {error}");
                     report.failed += 1;

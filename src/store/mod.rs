@@ -5,6 +5,7 @@
 pub mod cases;
 pub mod jobs;
 pub mod outbox;
+pub mod stats;
 pub mod submissions;
 pub mod telegram;
 
@@ -28,6 +29,10 @@ pub enum StoreError {
     Query(#[from] sqlx::Error),
     #[error("unreadable value in the database: {0}")]
     Corrupt(String),
+    #[error("no database at {}: nothing to back up (is --config the daemon's config?)", .0.display())]
+    Missing(PathBuf),
+    #[error("cannot back up the database into {}: {source}", path.display())]
+    Backup { path: PathBuf, source: sqlx::Error },
 }
 
 /// The database.
@@ -91,6 +96,41 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Writes a consistent copy of the SQLite database at `db` into the new file
+/// `dest` with `VACUUM INTO`: safe while the daemon runs (it reads one
+/// snapshot), and the copy is compact and self-contained (no -wal file).
+/// Neither creates nor migrates `db`; SQLite refuses an existing `dest`.
+pub async fn backup(db: &Path, dest: &Path) -> Result<(), StoreError> {
+    use sqlx::ConnectOptions;
+    if !db.exists() {
+        return Err(StoreError::Missing(db.to_path_buf()));
+    }
+    let mut conn = SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(false)
+        .busy_timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .map_err(|source| StoreError::Open {
+            path: db.to_path_buf(),
+            source,
+        })?;
+    let dest_text = dest.to_string_lossy().into_owned();
+    let result = sqlx::query("VACUUM INTO $1").bind(dest_text).execute(&mut conn).await;
+    let _ = sqlx::Connection::close(conn).await;
+    result.map_err(|source| StoreError::Backup {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    // The copy holds everything the office reported: readable by its owner only.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dest, std::fs::Permissions::from_mode(0o600)).map_err(|source| StoreError::Dir {
+        path: dest.to_path_buf(),
+        source,
+    })?;
+    Ok(())
 }
 
 /// Instants are stored as fixed-width UTC text so text order is time order.
