@@ -166,17 +166,30 @@ fn healthz(port: u16) -> (u16, serde_json::Value) {
     (code, doc)
 }
 
-/// The next firing of job `name` as /healthz reports it (local time).
+/// The next firing of job `name` as /healthz reports it (local time). The
+/// scheduler registers a job's next tick asynchronously after it is added, so
+/// this polls (bounded) until it is known.
 fn next_firing(port: u16, name: &str) -> String {
-    let (_, doc) = healthz(port);
-    doc["scheduler"]["jobs"]
-        .as_array()
-        .expect("jobs")
-        .iter()
-        .find(|j| j["job"] == name)
-        .and_then(|j| j["next_local"].as_str())
-        .unwrap_or_else(|| panic!("no next firing of {name} in {doc}"))
-        .to_string()
+    next_firing_where(port, name, |_| true)
+}
+
+/// Like [`next_firing`], waiting (bounded) until the firing satisfies `pred`:
+/// after a reload the scheduler may still hold the old job for a moment.
+fn next_firing_where(port: u16, name: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (_, doc) = healthz(port);
+        let next = doc["scheduler"]["jobs"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["job"] == name))
+            .and_then(|j| j["next_local"].as_str())
+            .map(str::to_string);
+        match next {
+            Some(n) if pred(&n) => return n,
+            _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            _ => panic!("no matching next firing of {name} in {doc}"),
+        }
+    }
 }
 
 /// Polls /healthz until `pred` holds for its document.
@@ -267,7 +280,7 @@ fn sighup_with_a_changed_cron_moves_the_next_firing_without_a_restart() {
     .expect("write config");
     daemon.signal("HUP");
     daemon.wait_log("config reloaded");
-    let after = next_firing(port, "tick");
+    let after = next_firing_where(port, "tick", |n| n.contains("T04:30:00+07:00"));
     assert!(after.contains("T04:30:00+07:00"), "{after}");
     assert!(
         daemon.child.try_wait().expect("wait").is_none(),
@@ -301,14 +314,23 @@ fn sighup_with_a_broken_config_keeps_the_old_schedule_and_tells_the_admins_once(
     // The same broken file again: refused again, not announced again.
     daemon.signal("HUP");
     daemon.wait_log("already announced");
-    let (_, metrics) = get(port, "/metrics");
-    let sent: Vec<&str> = metrics
-        .lines()
-        .filter(|l| l.starts_with("giaoban_outbox_messages{kind=\"config_error\""))
-        .collect();
+    // The console line is written just before the row is marked sent: poll.
+    let deadline = Instant::now() + WAIT;
+    let sent = loop {
+        let (_, metrics) = get(port, "/metrics");
+        let sent: Vec<String> = metrics
+            .lines()
+            .filter(|l| l.starts_with("giaoban_outbox_messages{kind=\"config_error\""))
+            .map(str::to_string)
+            .collect();
+        if sent.iter().any(|l| l.contains("state=\"sent\"")) || Instant::now() > deadline {
+            break sent;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(
         sent,
-        vec![r#"giaoban_outbox_messages{kind="config_error",state="sent"} 1"#]
+        vec![r#"giaoban_outbox_messages{kind="config_error",state="sent"} 1"#.to_string()]
     );
     let code = daemon.stop();
     assert!(code.success(), "{code}");
