@@ -229,35 +229,9 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
         row.push(u.cases_overdue.to_string());
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let pad = widths.get(i).map_or(0, |w| w.saturating_sub(c.chars().count()));
-                if i >= 3 {
-                    format!("{}{c}", " ".repeat(pad))
-                } else {
-                    format!("{c}{}", " ".repeat(pad))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(o, "{}", line(&headers));
-    for row in &rows {
-        let _ = writeln!(o, "{}", line(row));
+    rows.insert(0, headers);
+    for line in text::align_columns(&rows, 3) {
+        let _ = writeln!(o, "{line}");
     }
     let count = |s: UnitState| st.units.iter().filter(|u| u.state == s).count();
     let total = st.units.len();
@@ -339,7 +313,7 @@ pub fn cases_table(config: &Config, rows: &[crate::jobs::CaseRow], at: DateTime<
     .into_iter()
     .map(String::from)
     .collect();
-    let table: Vec<Vec<String>> = rows
+    let mut table: Vec<Vec<String>> = rows
         .iter()
         .map(|c| {
             let label = crate::domain::case::rule_for(&r.case_rules, &c.kind, c.received_on)
@@ -358,29 +332,9 @@ pub fn cases_table(config: &Config, rows: &[crate::jobs::CaseRow], at: DateTime<
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            table
-                .iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c}{}", " ".repeat(widths[i] - c.chars().count())))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(o, "{}", line(&headers));
-    for row in &table {
-        let _ = writeln!(o, "{}", line(row));
+    table.insert(0, headers);
+    for line in text::align_columns(&table, usize::MAX) {
+        let _ = writeln!(o, "{line}");
     }
     o
 }

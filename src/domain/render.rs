@@ -382,38 +382,6 @@ fn short_state(state: UnitState, en: bool) -> &'static str {
     }
 }
 
-/// Left- or right-aligned cells joined by two spaces, trailing blanks cut.
-fn table_lines(rows: &[Vec<String>], right_from: usize) -> Vec<String> {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|r| {
-            r.iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
-                    if i >= right_from {
-                        format!("{pad}{c}")
-                    } else {
-                        format!("{c}{pad}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        })
-        .collect()
-}
-
 /// 📊 The summary of a report-period, in Telegram HTML.
 pub fn summary(regime: &Regime, report: &Report, s: &Summary) -> String {
     let en = en(regime);
@@ -577,7 +545,7 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
 <b>{}</b>
 <pre>{}</pre>",
         if en { "By unit" } else { "Theo đơn vị" },
-        escape_html(&table_lines(&rows, 2).join("\n"))
+        escape_html(&text::align_columns(&rows, 2).join("\n"))
     ));
     let legend: Vec<String> = report
         .metrics
