@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::domain::period::Period;
-use crate::domain::regime::Language;
 use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
@@ -161,19 +160,6 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
     o
 }
 
-fn state_word(s: UnitState, lang: Language) -> &'static str {
-    match (s, lang.is_english()) {
-        (UnitState::OnTime, false) => "đúng hạn",
-        (UnitState::Late, false) => "gửi muộn",
-        (UnitState::Missing, false) => "chưa gửi",
-        (UnitState::Invalid, false) => "không hợp lệ",
-        (UnitState::OnTime, true) => "on time",
-        (UnitState::Late, true) => "late",
-        (UnitState::Missing, true) => "missing",
-        (UnitState::Invalid, true) => "invalid",
-    }
-}
-
 /// The per-unit table of `status`.
 pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
     let r = &config.regime;
@@ -212,7 +198,7 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
     for u in &st.units {
         let mut row = vec![
             u.name.clone(),
-            state_word(u.state, lang).to_string(),
+            crate::domain::render::state_word(u.state, lang).to_string(),
             u.received_at
                 .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
                 .unwrap_or_else(|| "—".into()),

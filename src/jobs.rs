@@ -529,17 +529,6 @@ pub async fn announce_config_error(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let notice = plan_config_error(&config.regime, error, now);
-    let row = outbox::NewRow {
-        key: &notice.key,
-        kind: notice.kind.as_str(),
-        report: None,
-        period: None,
-        units: &notice.units,
-        atoms: &notice.atoms,
-        text: &notice.text,
-        planned_at: now,
-        not_before: notice.not_before,
-    };
     let mut conn = store.pool().acquire().await?;
-    outbox::enqueue(&mut conn, &row).await
+    enqueue(&mut conn, &notice, now, &[]).await
 }

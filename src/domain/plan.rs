@@ -21,6 +21,11 @@ use super::status::{UnitFacts, UnitState, unit_state};
 /// late arrival or a rejected file announced that long after the fact.
 pub const STALE_AFTER: Duration = Duration::days(7);
 
+/// How long a firing of a message schedule (`case_digest`, a report's
+/// `summary`) stays current: a tick within a day of it sends its message, a
+/// later one (after an outage) does not.
+pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
+
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
 pub const NOTICE_KINDS: [&str; 8] = [
     "reminder",
@@ -336,7 +341,7 @@ pub fn plan_case_digest(
     now: DateTime<Utc>,
 ) -> Option<Notice> {
     use super::case::CaseState;
-    if now < firing || now - firing >= Duration::days(1) {
+    if now < firing || now - firing >= FIRING_CURRENT_FOR {
         return None;
     }
     let key = format!(
@@ -411,7 +416,7 @@ pub fn summary_keys(
     }
     if let Some(f) = firing
         && f <= now
-        && now - f < Duration::days(1)
+        && now - f < FIRING_CURRENT_FOR
     {
         keys.push(format!(
             "summary:{}:{}:{}",

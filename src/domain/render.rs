@@ -368,6 +368,21 @@ pub fn change(current: i64, base: i64, lang: Language) -> String {
     format!("{sign}{} ({pct})", text::int(diff, lang))
 }
 
+/// A unit's state in words: vi `đúng hạn`, `gửi muộn`, `chưa gửi`,
+/// `không hợp lệ`; en `on time`, `late`, `missing`, `invalid`.
+pub fn state_word(state: UnitState, lang: Language) -> &'static str {
+    match (state, lang.is_english()) {
+        (UnitState::OnTime, false) => "đúng hạn",
+        (UnitState::Late, false) => "gửi muộn",
+        (UnitState::Missing, false) => "chưa gửi",
+        (UnitState::Invalid, false) => "không hợp lệ",
+        (UnitState::OnTime, true) => "on time",
+        (UnitState::Late, true) => "late",
+        (UnitState::Missing, true) => "missing",
+        (UnitState::Invalid, true) => "invalid",
+    }
+}
+
 /// A short state word for the monospace table.
 fn short_state(state: UnitState, en: bool) -> &'static str {
     match (state, en) {

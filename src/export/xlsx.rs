@@ -6,21 +6,17 @@ use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet};
 
 use super::ExportError;
 use crate::domain::case::{CaseLine, CaseState};
-use crate::domain::regime::{IndicatorFormat, Regime, Report};
+use crate::domain::regime::{IndicatorFormat, Language, Regime, Report};
 use crate::domain::status::UnitState;
 use crate::domain::summary::Summary;
 
-fn state_label(state: UnitState, en: bool) -> &'static str {
-    match (state, en) {
-        (UnitState::OnTime, false) => "Đúng hạn",
-        (UnitState::Late, false) => "Gửi muộn",
-        (UnitState::Missing, false) => "Chưa gửi",
-        (UnitState::Invalid, false) => "Không hợp lệ",
-        (UnitState::OnTime, true) => "On time",
-        (UnitState::Late, true) => "Late",
-        (UnitState::Missing, true) => "Missing",
-        (UnitState::Invalid, true) => "Invalid",
-    }
+/// A unit's state as a cell: the chat wording with a capital letter.
+fn state_label(state: UnitState, lang: Language) -> String {
+    let word = crate::domain::render::state_word(state, lang);
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// The first sheet's name.
@@ -84,7 +80,7 @@ pub fn summary_workbook(
     for (i, r) in s.rows.iter().enumerate() {
         let row = (i + 1) as u32;
         ws.write_string(row, 0, &r.name)?;
-        ws.write_string(row, 1, state_label(r.state, en))?;
+        ws.write_string(row, 1, state_label(r.state, regime.language))?;
         if let Some(t) = r.received_at {
             ws.write_string(row, 2, t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())?;
         }
