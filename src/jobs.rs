@@ -139,6 +139,7 @@ async fn enqueue(
         not_before: notice.not_before,
         expires_at: notice.expires_at,
         audience: notice.kind.audience(),
+        reply_to: None,
     };
     let queued = outbox::enqueue(conn, &row).await?;
     if queued && !files.is_empty() {
