@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod district;
+pub mod hostile;
 pub mod telegram;
 
 use std::path::{Path, PathBuf};
