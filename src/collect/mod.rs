@@ -111,8 +111,10 @@ impl Claim {
             period.label(),
             unit.to_string(),
         );
-        let mut set = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
-        set.insert(key.clone()).then_some(Claim(key))
+        let claimed = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        // Built only once claimed (and after the lock is released): dropping
+        // a claim releases its key.
+        if claimed { Some(Claim(key)) } else { None }
     }
 }
 
