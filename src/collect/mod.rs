@@ -391,19 +391,14 @@ async fn collect_one(
     let verdict = verdict.map_err(|e| crate::config::scrub(&e).into_owned());
     // Check and insert under SQLite's write lock, so two passes reading the
     // same new file at once store it once.
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     let last = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?;
-    if unchanged(&last) {
-        return Ok((Outcome::Unchanged, http_status));
-    }
-    // Forced or re-judged, the same file accepted again adds no revision.
-    if verdict.is_ok()
-        && let Some(l) = &last
-        && l.content_hash == hash
-        && l.accepted
-    {
+    // Unchanged meanwhile, or (forced or re-judged) the same file accepted
+    // again: no new revision.
+    let same_accepted = verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == hash && l.accepted);
+    if unchanged(&last) || same_accepted {
         keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        tx.commit().await?;
         return Ok((Outcome::Unchanged, http_status));
     }
     let outcome = match verdict {
@@ -418,7 +413,7 @@ async fn collect_one(
         }
     };
     keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((outcome, http_status))
 }
 

@@ -2,6 +2,7 @@
 //! unit files, and the real `giaoban` binary run against them.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod district;
 pub mod hostile;
 pub mod telegram;
