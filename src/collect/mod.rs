@@ -507,6 +507,31 @@ accept_within = "10d"
 resolve_within = "30d"
 "#;
 
+    #[tokio::test]
+    async fn a_unit_being_fetched_is_busy_for_another_pass_until_released() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::Store::open(&dir.path().join("claims.db"))
+            .await
+            .expect("store");
+        let period = crate::domain::period::Period::parse("2024-9M").expect("period");
+        let first = super::Claim::take(&store, "9m", period, "an-phu").expect("free");
+        assert!(super::Claim::take(&store, "9m", period, "an-phu").is_none(), "busy");
+        // A refused claim releases nothing.
+        assert!(
+            super::Claim::take(&store, "9m", period, "an-phu").is_none(),
+            "still busy"
+        );
+        assert!(
+            super::Claim::take(&store, "9m", period, "binh-minh").is_some(),
+            "other units run"
+        );
+        drop(first);
+        assert!(
+            super::Claim::take(&store, "9m", period, "an-phu").is_some(),
+            "free again"
+        );
+    }
+
     pub(crate) fn office() -> (Regime, Report) {
         let config = Config::from_text(Path::new("test.toml"), OFFICE, None).expect("valid test config");
         let report = config.regime.reports[0].clone();

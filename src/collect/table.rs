@@ -581,3 +581,57 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::tests::office;
+
+    fn rows(text: &[&[&str]]) -> Vec<Vec<Cell>> {
+        text.iter().map(|r| r.iter().map(|c| Cell::text(c)).collect()).collect()
+    }
+
+    fn refused(text: &[&[&str]]) -> Option<String> {
+        let (regime, report) = office();
+        let ctx = Context {
+            report: &report,
+            regime: &regime,
+            limits: Limits::default(),
+        };
+        refuse_unknown_cases_table(&rows(text), ctx).err()
+    }
+
+    #[test]
+    fn a_table_like_cases_with_an_unknown_header_is_refused_by_its_column_names() {
+        let err = refused(&[
+            &["Thụ lý", "10"],
+            &["STT", "Số đơn", "Loại", "Họ tên", "Địa chỉ"],
+            &["1", "KN-1", "Khiếu nại", "Nguyễn Văn A", "12 Lê Lợi"],
+        ])
+        .expect("refused");
+        assert!(err.contains("'Loại', 'Họ tên', 'Địa chỉ'"), "{err}");
+        assert!(!err.contains("Nguyễn") && !err.contains("Lê Lợi"), "{err}");
+    }
+
+    #[test]
+    fn metric_rows_titles_signatures_and_a_recognised_cases_table_are_not_refused() {
+        assert_eq!(
+            refused(&[
+                &["BÁO CÁO TÌNH HÌNH TIẾP CÔNG DÂN, GIẢI QUYẾT KHIẾU NẠI"],
+                &["Đơn vị", "Huyện An Phú"],
+                &["STT", "Chỉ tiêu", "Số liệu"],
+                &["1", "Số người khiếu nại đông người", "5"],
+                &["Người lập biểu", "Thủ trưởng đơn vị"],
+            ]),
+            None
+        );
+        assert_eq!(
+            refused(&[
+                &["Số hiệu", "Loại đơn", "Họ tên người khiếu nại"],
+                &["KN-1", "Khiếu nại lần đầu", "Nguyễn Văn A"],
+            ]),
+            None,
+            "a recognised cases table: the name column is simply never read"
+        );
+    }
+}
