@@ -198,16 +198,35 @@ pub async fn collect(
             }
         }
     }
+    // Once per report, not per unit: it formats the whole regime.
+    let fingerprints: std::collections::BTreeMap<&str, String> = work
+        .iter()
+        .map(|(report, _, _)| (report.id.as_str(), *report))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, report)| (id, fingerprint(config, report)))
+        .collect();
+    let fingerprints = &fingerprints;
+    // Shared with the parsing threads, copied once per pass.
+    let regime = std::sync::Arc::new(config.regime.clone());
+    let regime = &regime;
     let mut passes = Vec::with_capacity(work.len());
     for (report, period, unit) in work {
         passes.push(async move {
+            let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
             let _permit = permits.acquire().await;
             let claim = Claim::take(store, &report.id, period, unit);
             let (outcome, http_status) = match (config.sources.get(unit), &claim) {
                 (None, _) => (Outcome::NoSource, None),
                 (Some(_), None) => (Outcome::Busy, None),
                 (Some(source), Some(_)) => {
-                    collect_one(config, store, report, period, unit, source, filter.force, now).await?
+                    let pass = Pass {
+                        regime: regime.clone(),
+                        judged_by,
+                        force: filter.force,
+                        now,
+                    };
+                    collect_one(config, store, report, period, unit, source, &pass).await?
                 }
             };
             drop(claim);
@@ -279,7 +298,15 @@ pub fn fingerprint(config: &Config, report: &Report) -> String {
     hex(&Sha256::digest(judged_by.as_bytes()))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one unit's collection needs to know of its pass.
+struct Pass<'a> {
+    regime: std::sync::Arc<Regime>,
+    /// The report's [`fingerprint`].
+    judged_by: &'a str,
+    force: bool,
+    now: DateTime<Utc>,
+}
+
 async fn collect_one(
     config: &Config,
     store: &Store,
@@ -287,14 +314,13 @@ async fn collect_one(
     period: Period,
     unit: &str,
     source: &Source,
-    force: bool,
-    now: DateTime<Utc>,
+    pass: &Pass<'_>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
+    let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
     let limit = config.collection.max_body_bytes;
     let period_label = period.label();
-    let fingerprint = fingerprint(config, report);
     // Seen before and judged under this config (an accepted file stays in force).
-    let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint.as_str());
+    let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
     let before = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?;
     drop(conn);
@@ -360,7 +386,7 @@ async fn collect_one(
 
     // Off the async runtime: a big workbook takes CPU time, not a worker.
     let (format, limits) = (source.format, table::Limits::from(&config.collection));
-    let (owned_report, owned_regime) = (report.clone(), config.regime.clone());
+    let (owned_report, owned_regime) = (report.clone(), pass.regime.clone());
     let bytes = fetched.bytes;
     let parsed = tokio::task::spawn_blocking(move || parse(format, &bytes, &owned_report, &owned_regime, limits))
         .await
@@ -380,7 +406,7 @@ async fn collect_one(
         collected_at: now,
         source: &fetched.location,
         format: source.format.as_str(),
-        fingerprint: &fingerprint,
+        fingerprint,
     };
     let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
