@@ -792,3 +792,21 @@ fn a_summary_reaches_the_group_with_its_spreadsheet_and_chart() {
         4
     );
 }
+
+#[test]
+fn admin_notices_go_to_the_admins_chat_when_one_is_set() {
+    let fake = FakeTelegram::start();
+    fake.script([Reply::Migrate { to: -100999 }]);
+    let office = office(&fake, "admins = [111]\nadmin_chat_id = 555\nthread_id = 7");
+    tick(&office, T);
+    let sent = fake.messages();
+    let notice = sent
+        .iter()
+        .find(|m| m.text.as_deref().unwrap_or_default().contains("siêu nhóm"))
+        .expect("the migration notice");
+    assert_eq!(notice.chat_id, Some(555), "to the admins' chat");
+    assert_eq!(notice.message_thread_id, None, "the group's topic is not used there");
+    let group: Vec<_> = sent.iter().filter(|m| m.chat_id == Some(-100999)).collect();
+    assert_eq!(group.len(), 2, "the group gets its own messages only: {sent:?}");
+    assert!(group.iter().all(|m| m.message_thread_id == Some(7)));
+}
