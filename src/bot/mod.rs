@@ -4,4 +4,6 @@
 //! claimed, rate-limited and retried like every other message.
 
 pub mod command;
+pub mod handle;
 pub mod incoming;
+pub mod poll;

@@ -145,7 +145,7 @@ pub async fn lift_mutes(conn: &mut SqliteConnection, target: &str, at: DateTime<
 /// The mutes in force at `at`.
 pub async fn active_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
     let rows = sqlx::query(
-        "SELECT id, target, until, reason, by_user FROM mutes WHERE lifted_at IS NULL AND until > $1 ORDER BY id",
+        "SELECT id, target, until, reason, by_user FROM mutes WHERE lifted_at IS NULL AND until > $1 AND at <= $1 ORDER BY id",
     )
     .bind(ts(at))
     .fetch_all(&mut *conn)
