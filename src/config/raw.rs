@@ -238,6 +238,7 @@ pub struct RawMetric {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub required: Option<bool>,
+    pub better: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -254,6 +255,8 @@ pub struct RawIndicator {
     pub label: String,
     pub formula: String,
     pub format: Option<String>,
+    pub better: Option<String>,
+    pub target: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

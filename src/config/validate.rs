@@ -18,7 +18,7 @@ use crate::domain::deadline::{DueRule, ReportTiming};
 use crate::domain::formula::Formula;
 use crate::domain::period::PeriodKind;
 use crate::domain::regime::{
-    CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
+    Better, CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
 };
 use crate::domain::span::Span;
 
@@ -519,6 +519,18 @@ pub fn validate(
     })
 }
 
+/// `better = "higher" | "lower"`.
+fn better(v: &mut V, path: &KeyPath, s: Option<&str>) -> Option<Better> {
+    match s? {
+        "higher" => Some(Better::Higher),
+        "lower" => Some(Better::Lower),
+        other => {
+            v.err(path, format!("'{other}' is not a direction (higher or lower)"));
+            None
+        }
+    }
+}
+
 fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
     use std::time::Duration;
     let d = Collection::default();
@@ -868,6 +880,7 @@ fn report(
             label: m.label.clone(),
             aliases: m.aliases.clone(),
             required: m.required.unwrap_or(true),
+            better: better(v, &mp.key("better"), m.better.as_deref()),
         });
     }
     let known = |name: &str| r.metrics.iter().any(|m| m.key == name);
@@ -910,6 +923,11 @@ fn report(
                 IndicatorFormat::Number
             }
         };
+        if let Some(t) = ind.target
+            && !t.is_finite()
+        {
+            v.err(&ip.key("target"), "target must be a number");
+        }
         match Formula::parse(&ind.formula) {
             Ok(f) => {
                 if let Err(e) = f.check_names(&known) {
@@ -925,6 +943,8 @@ fn report(
                         label: ind.label.clone(),
                         formula: f,
                         format,
+                        better: better(v, &ip.key("better"), ind.better.as_deref()),
+                        target: ind.target,
                     });
                 }
             }

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod case;
 pub mod deadline;
+pub mod flags;
 pub mod formula;
 pub mod period;
 pub mod plan;
