@@ -1,6 +1,8 @@
 //! What the one-shot commands print: `check`'s summary of the config and the
 //! `status` table. Kept out of `main.rs` so tests can call it.
 
+mod briefing;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,8 @@ use crate::domain::period::Period;
 use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
+
+pub use briefing::{meetings_table, tasks_table};
 
 /// Reads `--at`: RFC 3339, or a local date-time (`2024-09-19T10:00`) in the
 /// configured timezone.

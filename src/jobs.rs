@@ -2,6 +2,8 @@
 //! collection pass, a delivery pass, and the status evaluation behind the
 //! `status` command. The daemon schedules them; the CLI runs them once.
 
+pub mod briefing;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -118,6 +120,7 @@ pub async fn tick(
     {
         queued.push(notice);
     }
+    queued.extend(briefing::plan(config, &mut tx, now).await?);
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)

@@ -28,6 +28,8 @@ pub const DEFAULT_CASE_DIGEST: &str = "0 0 8 * * Mon-Fri";
 pub const DEFAULT_TOKEN_ENV: &str = "GIAOBAN_TELEGRAM_TOKEN";
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
 
+mod briefing;
+
 type Issues = Vec<(KeyPath, String)>;
 
 /// Collects problems while building values; each check returns an Option so
@@ -488,6 +490,16 @@ pub fn validate(
 
     let http = http(&mut v, &root.key("http"), &raw.http);
 
+    let task_digest = v.cron(
+        &sp.key("task_digest"),
+        raw.schedule
+            .task_digest
+            .as_deref()
+            .or(raw.schedule.case_digest.as_deref())
+            .unwrap_or(DEFAULT_CASE_DIGEST),
+    );
+    let (meetings, tasks) = briefing::meetings(&mut v, &root, &raw.meetings, &base_dir, &units, &reports);
+
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
@@ -511,6 +523,9 @@ pub fn validate(
         telegram,
         tick,
         case_digest: Some(case_digest),
+        task_digest,
+        meetings,
+        tasks,
         report_jobs,
         sources,
         collection,

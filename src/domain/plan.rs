@@ -27,7 +27,7 @@ pub const STALE_AFTER: Duration = Duration::days(7);
 pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 8] = [
+pub const NOTICE_KINDS: [&str; 12] = [
     "reminder",
     "late",
     "urge",
@@ -36,6 +36,10 @@ pub const NOTICE_KINDS: [&str; 8] = [
     "summary",
     "case_digest",
     "config_error",
+    "meeting",
+    "pre_read",
+    "task_reminder",
+    "task_overdue",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -49,6 +53,14 @@ pub enum NoticeKind {
     CaseDigest,
     /// A reloaded config was refused; the old one stays in force.
     ConfigError,
+    /// A briefing meeting's invitation, or its reminder on the morning.
+    Meeting,
+    /// The papers for a briefing meeting.
+    PreRead,
+    /// Key tasks whose deadline is near.
+    TaskReminder,
+    /// The digest of key tasks past their deadline.
+    TaskOverdue,
 }
 
 impl NoticeKind {
@@ -62,6 +74,10 @@ impl NoticeKind {
             NoticeKind::Summary => "summary",
             NoticeKind::CaseDigest => "case_digest",
             NoticeKind::ConfigError => "config_error",
+            NoticeKind::Meeting => "meeting",
+            NoticeKind::PreRead => "pre_read",
+            NoticeKind::TaskReminder => "task_reminder",
+            NoticeKind::TaskOverdue => "task_overdue",
         }
     }
 
@@ -75,6 +91,10 @@ impl NoticeKind {
             NoticeKind::Summary,
             NoticeKind::CaseDigest,
             NoticeKind::ConfigError,
+            NoticeKind::Meeting,
+            NoticeKind::PreRead,
+            NoticeKind::TaskReminder,
+            NoticeKind::TaskOverdue,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
