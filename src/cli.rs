@@ -161,6 +161,7 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
     if let Some(c) = &config.case_digest {
         let _ = writeln!(o, "  case_digest \"{}\": next {}", c.expr, next(c));
     }
+    o.push_str(&briefing::describe(config, now));
     o
 }
 

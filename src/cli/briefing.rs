@@ -16,6 +16,55 @@ fn names(config: &Config, ids: &[String]) -> String {
         .join(", ")
 }
 
+/// `check`'s lines on the briefing cycle: the task digest's schedule, each
+/// meeting's next sittings, and how many tasks its file holds.
+pub fn describe(config: &Config, now: DateTime<Utc>) -> String {
+    let r = &config.regime;
+    let tz = r.timezone;
+    let mut o = String::new();
+    if let Some(c) = &config.task_digest {
+        let next: Vec<String> = c
+            .next_times(&now.with_timezone(&tz), 3)
+            .iter()
+            .map(|t| t.format("%a %d/%m/%Y %H:%M:%S").to_string())
+            .collect();
+        let _ = writeln!(o, "  task_digest \"{}\": next {}", c.expr, next.join(", "));
+    }
+    let _ = writeln!(
+        o,
+        "
+meetings ({}):",
+        config.meetings.len()
+    );
+    let today = now.with_timezone(&tz).date_naive();
+    for m in &config.meetings {
+        let tasks = config
+            .tasks
+            .iter()
+            .filter(|t| t.meeting.as_deref() == Some(&m.id))
+            .count();
+        let when: Vec<String> = crate::domain::briefing::sittings(m, today, &tz, &r.calendar)
+            .iter()
+            .map(|s| {
+                let mut w = format!("{} {}", s.period, s.at.with_timezone(&tz).format("%d/%m/%Y %H:%M"));
+                if let Some(from) = s.moved_from {
+                    w.push_str(&format!(" (moved from {})", text::date(from)));
+                }
+                w
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {}: {}; reviews [{}]; {} attendees; {tasks} tasks",
+            m.id,
+            when.join(", "),
+            m.reports.join(", "),
+            m.attendees.len()
+        );
+    }
+    o
+}
+
 /// The meetings with their date, place and what was sent for each.
 pub fn meetings_table(config: &Config, rows: &[MeetingRow]) -> String {
     let r = &config.regime;

@@ -3,8 +3,6 @@
 //! owners, deadlines and progress; and the planning of their notices. Pure:
 //! dates come rolled off holidays through the calendar, states from `now`.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use super::calendar::WorkCalendar;
@@ -861,15 +859,6 @@ pub fn parse_progress_reply(text: &str, tasks: &[String]) -> Option<(String, Pro
         .trim_start_matches([' ', ':', ',', '-', '.', '—'])
         .trim();
     Some((task, *status, (!note.is_empty()).then(|| note.to_string())))
-}
-
-/// Tasks grouped by meeting id (for listings).
-pub fn by_meeting<'a>(tasks: &'a [Task]) -> BTreeMap<Option<&'a str>, Vec<&'a Task>> {
-    let mut out: BTreeMap<Option<&str>, Vec<&Task>> = BTreeMap::new();
-    for t in tasks {
-        out.entry(t.meeting.as_deref()).or_default().push(t);
-    }
-    out
 }
 
 #[cfg(test)]
