@@ -291,7 +291,10 @@ fn owners_are_reminded_before_a_deadline_once_and_overdue_tasks_go_in_a_digest()
         vec!["task_reminder:t1@2024-09-30,t3@2024-09-30"]
     );
     assert!(chat.contains("📌 Nhiệm vụ sắp đến hạn"), "{chat}");
-    assert!(chat.contains("→ Huyện An Phú (@anphu), Huyện Bình Minh"), "{chat}");
+    assert!(
+        chat.contains("\nĐơn vị thực hiện: Huyện An Phú (@anphu), Huyện Bình Minh, Huyện Cái Bè\n"),
+        "{chat}"
+    );
     let (q, _) = tick(&office, "2024-09-30T09:00:00+07:00");
     assert!(of_kinds(&q, &["task_reminder"]).is_empty(), "reminded once: {q:?}");
 

@@ -10,6 +10,13 @@ use crate::domain::text;
 use crate::jobs::briefing::{MeetingRow, TaskRow};
 
 fn names(config: &Config, ids: &[String]) -> String {
+    if crate::domain::briefing::is_every_unit(&config.regime, ids) {
+        return if config.regime.language.is_english() {
+            format!("all {} units", ids.len())
+        } else {
+            format!("tất cả {} đơn vị", ids.len())
+        };
+    }
     ids.iter()
         .map(|id| config.regime.unit(id).map_or(id.clone(), |u| u.name.clone()))
         .collect::<Vec<_>>()

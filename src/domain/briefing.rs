@@ -355,7 +355,21 @@ fn en(regime: &Regime) -> bool {
     regime.language.is_english()
 }
 
+/// Every configured unit, in any order, and more than three of them.
+pub fn is_every_unit(regime: &Regime, ids: &[String]) -> bool {
+    ids.len() > 3 && ids.len() == regime.units.len() && regime.units.iter().all(|u| ids.contains(&u.id))
+}
+
+/// Unit names joined by `, `, with their contacts when asked; without
+/// contacts, every unit reads `tất cả 8 đơn vị` (`all 8 units`).
 fn unit_names(regime: &Regime, ids: &[String], contacts: bool) -> String {
+    if !contacts && is_every_unit(regime, ids) {
+        return if en(regime) {
+            format!("all {} units", ids.len())
+        } else {
+            format!("tất cả {} đơn vị", ids.len())
+        };
+    }
     ids.iter()
         .map(|id| match regime.unit(id) {
             Some(u) if contacts && !u.contacts.is_empty() => format!(
@@ -503,12 +517,32 @@ pub fn task_reminder(regime: &Regime, lines: &[&TaskLine<'_>]) -> String {
     for l in lines {
         out.push('\n');
         out.push_str(&task_item(regime, l));
-        let mut owners = l.pending_owners.clone();
-        if owners.is_empty() {
-            owners = l.task.owners.clone();
-        }
-        out.push_str(&format!("\n   → {}", unit_names(regime, &owners, true)));
     }
+    let mut owners: Vec<String> = Vec::new();
+    for l in lines {
+        let pending = if l.pending_owners.is_empty() {
+            &l.task.owners
+        } else {
+            &l.pending_owners
+        };
+        for o in pending {
+            if !owners.contains(o) {
+                owners.push(o.clone());
+            }
+        }
+    }
+    // In config order, each named once with its contacts.
+    let owners: Vec<String> = regime
+        .units
+        .iter()
+        .filter(|u| owners.contains(&u.id))
+        .map(|u| u.id.clone())
+        .collect();
+    out.push_str(&format!(
+        "\n{}: {}",
+        if en { "Owners" } else { "Đơn vị thực hiện" },
+        unit_names(regime, &owners, true)
+    ));
     out.push_str(if en {
         "\nOwners: please report progress (done / in progress) with your next report or by replying to this message."
     } else {
