@@ -179,6 +179,12 @@ fn a_meeting_on_a_holiday_moves_to_the_next_working_day_and_is_announced_once() 
     // The meeting's morning: the reminder, held to the working window's opening.
     let (q, _) = tick(&office, "2024-10-14T06:00:00+07:00");
     assert_eq!(of_kinds(&q, &["meeting"]), vec!["meeting:gb-9m-2024:2024-9M:day"]);
+    let (q, chat) = tick(&office, "2024-10-14T07:35:00+07:00");
+    assert!(of_kinds(&q, &BRIEFING).is_empty(), "{q:?}");
+    assert!(
+        chat.contains("📅 Nhắc lịch họp hôm nay: Hội nghị giao ban 9 tháng năm 2024"),
+        "{chat}"
+    );
     // Once it has begun, nothing more.
     let (q, _) = tick(&office, "2024-10-14T09:00:00+07:00");
     assert!(of_kinds(&q, &["meeting", "pre_read"]).is_empty(), "{q:?}");
@@ -584,4 +590,24 @@ fn a_task_from_the_chat_and_a_reply_with_progress_are_recorded() {
             .iter()
             .all(|(id, _)| id != "chat-1")
     );
+}
+
+#[test]
+fn a_morning_reminder_still_undelivered_when_the_meeting_begins_is_not_sent() {
+    let office = office();
+    tick(&office, "2024-10-07T09:00:00+07:00");
+    // Planned before the window opens, held to 07:30; the next pass is after 08:00.
+    let (q, _) = tick(&office, "2024-10-14T06:00:00+07:00");
+    assert_eq!(of_kinds(&q, &["meeting"]), vec!["meeting:gb-9m-2024:2024-9M:day"]);
+    let (_, chat) = tick(&office, "2024-10-14T09:00:00+07:00");
+    assert!(!chat.contains("Nhắc lịch họp hôm nay"), "{chat}");
+    let doc = office.json(&["meetings", "--at", "2024-10-14T09:00:00+07:00"]);
+    let day = doc["meetings"]
+        .as_array()
+        .expect("meetings")
+        .iter()
+        .flat_map(|m| m["sent"].as_array().cloned().unwrap_or_default())
+        .find(|s| s["key"] == "meeting:gb-9m-2024:2024-9M:day")
+        .expect("the morning reminder's row");
+    assert_eq!(day["state"], "expired");
 }

@@ -736,6 +736,15 @@ pub fn plan_task_reminder(
         text: task_reminder(regime, &due),
         atoms,
         not_before: hold(regime, NoticeKind::TaskReminder, now),
+        // News until the last of its deadlines has passed (the end of that day).
+        expires_at: due
+            .iter()
+            .map(|l| {
+                let next_day = l.due.succ_opt().unwrap_or(l.due);
+                to_utc(&regime.timezone, NaiveDateTime::new(next_day, NaiveTime::MIN))
+            })
+            .max()
+            .unwrap_or(now),
     })
 }
 
@@ -779,6 +788,7 @@ pub fn plan_task_overdue(
         atoms: overdue.iter().map(|l| l.task.id.clone()).collect(),
         text: task_overdue(regime, &overdue, now),
         not_before: hold(regime, NoticeKind::TaskOverdue, now),
+        expires_at: hold(regime, NoticeKind::TaskOverdue, now) + FIRING_CURRENT_FOR,
     })
 }
 

@@ -86,6 +86,8 @@ pub async fn plan(
                     atoms: Vec::new(),
                     text,
                     not_before: hold(regime, kind, now),
+                    // An invitation, a reminder or papers for a meeting that has begun are no news.
+                    expires_at: s.at,
                 };
                 if enqueue(conn, &notice, now, &files).await? {
                     queued.push(notice);
@@ -255,7 +257,7 @@ pub async fn add_task_from_chat(
         Ok(d) => d,
         Err(e) => return Ok(Err(e)),
     };
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     let id = stored::add_task(&mut tx, &draft.title, &draft.owners, draft.due, Some(admin), now).await?;
     tx.commit().await?;
     Ok(Ok(id))
@@ -276,7 +278,7 @@ pub async fn progress_from_reply(
     let Some((task, status, note)) = briefing::parse_progress_reply(text, tasks) else {
         return Ok(None);
     };
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     let known = all_tasks(config, &mut tx, now).await?;
     let Some(t) = known.iter().find(|t| t.id == task) else {
         return Ok(None);
