@@ -278,6 +278,11 @@ fn the_pre_read_carries_the_summary_its_files_the_tasks_and_who_still_owes() {
         pre.contains("• [t3] Duy trì chế độ giao ban, báo cáo định kỳ — Huyện An Phú, Huyện Bình Minh, Huyện Cái Bè — thường xuyên, kỳ này hạn 31/12/2024 — đang thực hiện"),
         "{pre}"
     );
+    // t2's measure, read from the reviewed summary.
+    assert!(
+        pre.contains("— hạn 31/12/2024 — đang thực hiện — chỉ số: Tỷ lệ giải quyết 83,1% (mục tiêu 100,0%)"),
+        "{pre}"
+    );
     assert!(pre.contains("3. Đơn vị chưa gửi báo cáo"), "{pre}");
     assert!(
         pre.contains("• Báo cáo giao ban 9 tháng — 9 tháng năm 2024: Huyện Cái Bè"),

@@ -506,6 +506,51 @@ pub fn task_item(regime: &Regime, l: &TaskLine<'_>) -> String {
     line
 }
 
+/// A figure of a reviewed report, for the tasks whose measure names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub key: String,
+    pub label: String,
+    pub value: Option<f64>,
+    /// `None` for a metric (a count), the indicator's format otherwise.
+    pub format: Option<super::regime::IndicatorFormat>,
+}
+
+fn figure_text(regime: &Regime, x: f64, format: Option<super::regime::IndicatorFormat>) -> String {
+    match format {
+        Some(f) => super::render::indicator_value(f, Some(x), regime.language),
+        None if x.fract() == 0.0 => text::int(x as i64, regime.language),
+        None => text::decimal(x, 1, regime.language),
+    }
+}
+
+/// ` — chỉ số: Tỷ lệ giải quyết án 83,1% (mục tiêu 100,0%)` for a task whose
+/// measure is among `figures`; empty otherwise.
+fn measure_note(regime: &Regime, task: &Task, figures: &[Figure]) -> String {
+    let Some(m) = &task.measure else {
+        return String::new();
+    };
+    let Some(f) = figures.iter().find(|f| f.key == m.key) else {
+        return String::new();
+    };
+    let en = en(regime);
+    let value = f
+        .value
+        .map_or_else(|| "—".to_string(), |x| figure_text(regime, x, f.format));
+    let target = m.target.map_or_else(String::new, |t| {
+        format!(
+            " ({} {})",
+            if en { "target" } else { "mục tiêu" },
+            figure_text(regime, t, f.format)
+        )
+    });
+    format!(
+        " — {}: {} {value}{target}",
+        if en { "measure" } else { "chỉ số" },
+        escape_html(&f.label)
+    )
+}
+
 /// 📌 The reminder before tasks' deadlines (kind `task_reminder`).
 pub fn task_reminder(regime: &Regime, lines: &[&TaskLine<'_>]) -> String {
     let en = en(regime);
@@ -583,7 +628,13 @@ pub struct ReviewedReport {
 /// 📚 The pre-read (kind `pre_read`): the summaries of the reviewed reports,
 /// the tasks set before this sitting with their state, the units still owing
 /// a report.
-pub fn pre_read(regime: &Regime, s: &Sitting<'_>, reviewed: &[ReviewedReport], tasks: &[TaskLine<'_>]) -> String {
+pub fn pre_read(
+    regime: &Regime,
+    s: &Sitting<'_>,
+    reviewed: &[ReviewedReport],
+    tasks: &[TaskLine<'_>],
+    figures: &[Figure],
+) -> String {
     let en = en(regime);
     let mut out = if en {
         format!(
@@ -638,6 +689,7 @@ pub fn pre_read(regime: &Regime, s: &Sitting<'_>, reviewed: &[ReviewedReport], t
         for l in tasks {
             out.push('\n');
             out.push_str(&task_item(regime, l));
+            out.push_str(&measure_note(regime, l.task, figures));
         }
     }
     out.push_str(&if en {

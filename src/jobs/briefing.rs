@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::{enqueue, summary_bundle};
 use crate::config::Config;
 use crate::domain::briefing::{
-    self, Progress, ReviewedReport, Sitting, SittingNotice, Task, TaskDue, TaskLine, TaskState, sittings, task_lines,
+    self, Figure, Progress, ReviewedReport, Sitting, SittingNotice, Task, TaskDue, TaskLine, TaskState, sittings,
+    task_lines,
 };
 use crate::domain::period::Period;
 use crate::domain::plan::{Notice, NoticeKind, hold};
@@ -123,6 +124,7 @@ async fn pre_read(
     let regime = &config.regime;
     let mut reviewed = Vec::new();
     let mut files = Vec::new();
+    let mut figures = Vec::new();
     for id in &s.meeting.reports {
         let Some(report) = regime.report(id) else { continue };
         let period = reviewed_period(report.timing.period_kind, s.period);
@@ -138,10 +140,26 @@ async fn pre_read(
                 .collect(),
             title: format!("{} — {}", report.title, period.name(regime.language.is_english())),
         });
+        for m in &report.metrics {
+            figures.push(Figure {
+                key: m.key.clone(),
+                label: m.label.clone(),
+                value: bundle.summary.totals.get(&m.key).map(|v| *v as f64),
+                format: None,
+            });
+        }
+        for (i, ind) in report.indicators.iter().enumerate() {
+            figures.push(Figure {
+                key: ind.key.clone(),
+                label: ind.label.clone(),
+                value: bundle.summary.indicators.get(i).copied().flatten(),
+                format: Some(ind.format),
+            });
+        }
         files.extend(bundle.files);
     }
     let checked = checked_at(lines, s, &regime.timezone);
-    Ok((briefing::pre_read(regime, s, &reviewed, &checked), files))
+    Ok((briefing::pre_read(regime, s, &reviewed, &checked, &figures), files))
 }
 
 /// One task in `giaoban tasks`.
