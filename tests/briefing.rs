@@ -616,3 +616,55 @@ fn a_morning_reminder_still_undelivered_when_the_meeting_begins_is_not_sent() {
         .expect("the morning reminder's row");
     assert_eq!(day["state"], "expired");
 }
+
+#[test]
+fn progress_on_a_sheet_of_an_xlsx_report_is_read_too() {
+    let config = config().replacen(
+        "path = \"data/{unit}/{report}-{period}.json\"",
+        "format = \"xlsx\"\npath = \"data/{unit}/{report}-{period}.xlsx\"",
+        1,
+    );
+    let office = Office::new(&config);
+    std::fs::create_dir_all(office.path().join("tasks")).expect("tasks folder");
+    std::fs::write(office.path().join("tasks/gb-6m-2024.toml"), TASKS).expect("tasks file");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Số liệu").expect("name");
+    ws.write_string(0, 0, "Thời gian gửi").expect("cell");
+    ws.write_string(0, 1, "2024-09-16 10:00").expect("cell");
+    ws.write_string(1, 0, "Chỉ tiêu").expect("cell");
+    ws.write_string(1, 1, "Số liệu").expect("cell");
+    ws.write_string(2, 0, "Số vụ án thụ lý").expect("cell");
+    ws.write_number(2, 1, 5000.0).expect("cell");
+    ws.write_string(3, 0, "Số vụ án đã giải quyết").expect("cell");
+    ws.write_number(3, 1, 4200.0).expect("cell");
+    let ws = wb.add_worksheet();
+    ws.set_name("Nhiệm vụ").expect("name");
+    for (r, row) in [
+        ["Mã nhiệm vụ", "Tiến độ", "Ghi chú"],
+        ["t1", "Đã hoàn thành", "Đã ra quân đợt cao điểm"],
+        ["t2", "Đang thực hiện", ""],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).expect("cell");
+        }
+    }
+    let folder = office.path().join("data/an-phu");
+    std::fs::create_dir_all(&folder).expect("folder");
+    wb.save(folder.join("9m-2024-9M.xlsx")).expect("save");
+    let out = office.ok(&["collect", "--report", "9m", "--period", "2024-9M", "--unit", "an-phu"]);
+    assert!(out.contains("new_revision"), "{out}");
+    let doc = office.json(&["tasks", "--at", "2024-09-20T09:00:00+07:00"]);
+    let t1 = doc["tasks"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["id"] == "t1")
+        .cloned()
+        .expect("t1");
+    assert_eq!(t1["pending"], serde_json::json!(["binh-minh"]), "{t1}");
+    assert_eq!(t1["note"], "Đã ra quân đợt cao điểm");
+}
