@@ -668,3 +668,85 @@ fn progress_on_a_sheet_of_an_xlsx_report_is_read_too() {
     assert_eq!(t1["pending"], serde_json::json!(["binh-minh"]), "{t1}");
     assert_eq!(t1["note"], "Đã ra quân đợt cao điểm");
 }
+
+#[test]
+fn a_recurring_meeting_sits_after_each_period_and_speaks_english_when_asked() {
+    let config = OFFICE.replace("language = \"vi\"", "language = \"en\"").replace(
+        "\"2024-09-02..2024-09-03\"]",
+        "\"2024-09-02..2024-09-03\", \"2024-10-11\"]",
+    ) + r#"
+[[meetings]]
+id = "gb-9m"
+title = "Nine-month briefing"
+every = "nine_months"
+day = 11
+time = "14:00"
+reports = ["9m"]
+place = "Hall A"
+"#;
+    let office = Office::new(&config);
+    let doc = office.json(&["meetings", "--at", "2024-10-01T09:00:00+07:00"]);
+    let sittings: Vec<(String, String)> = doc["meetings"]
+        .as_array()
+        .expect("meetings")
+        .iter()
+        .map(|m| {
+            (
+                m["period"].as_str().unwrap_or_default().to_string(),
+                m["at"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    // 11/10/2023 was a Wednesday; 11/10/2024 is a holiday here, so Monday 14/10;
+    // 11/10/2025 is a Saturday, so Monday 13/10.
+    assert!(
+        sittings.contains(&("2023-9M".into(), "2023-10-11T07:00:00Z".into())),
+        "{sittings:?}"
+    );
+    assert!(
+        sittings.contains(&("2024-9M".into(), "2024-10-14T07:00:00Z".into())),
+        "{sittings:?}"
+    );
+    assert!(
+        sittings.contains(&("2025-9M".into(), "2025-10-13T07:00:00Z".into())),
+        "{sittings:?}"
+    );
+    let (q, chat) = tick(&office, "2024-10-07T15:00:00+07:00");
+    assert_eq!(of_kinds(&q, &["meeting"]), vec!["meeting:gb-9m:2024-9M"]);
+    assert!(
+        chat.contains("📅 Meeting invitation: Nine-month briefing (9 months of 2024)"),
+        "{chat}"
+    );
+    assert!(
+        chat.contains("• When: 14:00 on 14/10/2024 (moved from 11/10/2024, not a working day)"),
+        "{chat}"
+    );
+    assert!(chat.contains("• Where: Hall A"), "{chat}");
+    let check = office.ok(&["check"]);
+    assert!(check.contains("meetings (1):"), "{check}");
+    assert!(check.contains("gb-9m: "), "{check}");
+}
+
+#[test]
+fn a_meeting_without_the_period_it_reviews_is_a_config_error() {
+    let config = OFFICE.to_string()
+        + r#"
+[[meetings]]
+id = "gb"
+title = "Giao ban"
+at = "2024-10-11 08:00"
+attendees = ["an-phu", "cai-lay"]
+"#;
+    let office = Office::new(&config);
+    let out = office.run(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("key `meetings[0]`: a meeting with `at` needs the `period`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("key `meetings[0].attendees[1]`: 'cai-lay' is not a configured unit"),
+        "{err}"
+    );
+}

@@ -311,3 +311,22 @@ fn a_wrong_direction_is_a_config_error_naming_the_key() {
     assert!(err.contains("reports[0].metrics[7].better"), "{err}");
     assert!(err.contains("higher or lower"), "{err}");
 }
+
+#[test]
+fn an_english_office_reads_its_flags_in_english() {
+    let office = Office::new(&province(Some(0.85)).replace("language = \"vi\"", "language = \"en\""));
+    submit(&office, "2023-9M", "2023-09-15T10:00:00+07:00", &Y2023);
+    submit(&office, "2024-9M", "2024-09-16T10:00:00+07:00", &Y2024);
+    let text = summary(&office, &[]);
+    assert!(
+        text.contains(
+            "⚠️ Needs attention\nWorse than the same period last year:\n• Số vụ tai nạn giao thông: 130 (same period last year 115), up 15 (13.0%)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Below target:\n• Tỷ lệ giải quyết án: 83.1% (target 85.0%)"),
+        "{text}"
+    );
+    assert!(text.contains("down 9.0 points"), "{text}");
+}
