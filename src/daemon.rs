@@ -197,7 +197,10 @@ async fn courier_task(shared: Arc<Shared>) {
                     );
                 }
                 let stored = match shared.store.pool().acquire().await {
-                    Ok(mut conn) => crate::store::outbox::next_wake(&mut conn, now).await.ok().flatten(),
+                    Ok(mut conn) => crate::store::outbox::next_wake(&mut conn, now, Utc::now())
+                        .await
+                        .ok()
+                        .flatten(),
                     Err(_) => None,
                 };
                 let wake = [d.wake_at, stored].into_iter().flatten().min();

@@ -218,13 +218,20 @@ pub async fn claim_head(
 }
 
 /// The earliest instant something in the outbox may need the courier: a
-/// planned time after `at`, a retry time or a lease end (wall clock).
-pub async fn next_wake(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// planned time after `at`, or a retry time or lease end after `wall`.
+pub async fn next_wake(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    wall: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     let row = sqlx::query(
-        "SELECT MIN(not_before) FILTER (WHERE not_before > $1), MIN(next_attempt_at), MIN(lease_until)
+        "SELECT MIN(not_before) FILTER (WHERE not_before > $1),
+           MIN(next_attempt_at) FILTER (WHERE next_attempt_at > $2),
+           MIN(lease_until) FILTER (WHERE lease_until > $2)
          FROM outbox WHERE state = 'pending'",
     )
     .bind(ts(at))
+    .bind(ts(wall))
     .fetch_one(&mut *conn)
     .await?;
     let times = [opt_ts(row.get(0))?, opt_ts(row.get(1))?, opt_ts(row.get(2))?];
