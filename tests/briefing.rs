@@ -750,3 +750,69 @@ attendees = ["an-phu", "cai-lay"]
         "{err}"
     );
 }
+
+#[test]
+fn a_reply_to_the_task_reminder_in_the_group_is_progress_on_its_task() {
+    const TOKEN_ENV: &str = "GIAOBAN_TEST_TOKEN";
+    let fake = support::telegram::FakeTelegram::start();
+    let config = config()
+        + &format!(
+            "\n[telegram]\ntoken_env = \"{TOKEN_ENV}\"\napi_url = \"{}\"\nchat_id = -100123\nrequest_timeout = 5\n",
+            fake.url
+        );
+    let office = Office::new(&config);
+    std::fs::create_dir_all(office.path().join("tasks")).expect("tasks folder");
+    std::fs::write(office.path().join("tasks/gb-6m-2024.toml"), TASKS).expect("tasks file");
+    let out = office.run_with(
+        &["tick", "--at", "2024-09-27T09:00:00+07:00"],
+        &[(TOKEN_ENV, "123456:SECRET-TOKEN-abc")],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The fake numbers the messages it accepts from 1001 on, in order.
+    let sends: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method.starts_with("send"))
+        .collect();
+    let at = sends
+        .iter()
+        .position(|r| r.text.as_deref().is_some_and(|t| t.contains("Nhiệm vụ sắp đến hạn")))
+        .expect("the task reminder reached the group");
+    let message_id = 1001 + at as i64;
+    let config = giaoban::config::Config::load(&office.config).expect("config");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let now = DateTime::parse_from_rfc3339("2024-09-28T10:00:00+07:00")
+        .expect("instant")
+        .with_timezone(&Utc);
+    runtime.block_on(async {
+        let store = giaoban::store::Store::open(&office.db()).await.expect("store");
+        let reply = |unit: &'static str, id: i64, text: &'static str| {
+            let (config, store) = (&config, &store);
+            async move {
+                giaoban::jobs::briefing::progress_from_reply_to_message(
+                    config,
+                    store,
+                    Some(unit),
+                    (-100123, id),
+                    text,
+                    now,
+                )
+                .await
+                .expect("store")
+            }
+        };
+        assert_eq!(reply("an-phu", message_id, "xong").await, None, "which of t1 and t3?");
+        assert_eq!(reply("an-phu", 999, "t1 xong").await, None, "not a task message");
+        let p = reply("an-phu", message_id, "t1 xong, đã ra quân")
+            .await
+            .expect("progress");
+        assert_eq!((p.task.as_str(), p.note.as_deref()), ("t1", Some("đã ra quân")));
+        let p = reply("binh-minh", message_id, "T1 hoàn thành").await.expect("progress");
+        assert_eq!(p.task, "t1");
+        store.close().await;
+    });
+    assert_eq!(
+        state_of(&task_states(&office, "2024-09-29T09:00:00+07:00"), "t1"),
+        "done"
+    );
+}

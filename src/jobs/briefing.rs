@@ -317,3 +317,25 @@ pub async fn progress_from_reply(
     tx.commit().await?;
     Ok(Some(p))
 }
+
+/// What the bot calls for a reply to one of its messages: the tasks the
+/// replied-to message listed (a task reminder or an overdue digest, found by
+/// Telegram's chat and message id), then [`progress_from_reply`]. `None` when
+/// the message was not about tasks or the reply does not read as progress.
+pub async fn progress_from_reply_to_message(
+    config: &Config,
+    store: &Store,
+    unit: Option<&str>,
+    (chat_id, message_id): (i64, i64),
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Progress>, StoreError> {
+    let tasks = {
+        let mut conn = store.pool().acquire().await?;
+        stored::tasks_of_message(&mut conn, chat_id, message_id).await?
+    };
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    progress_from_reply(config, store, unit, &tasks, text, now).await
+}
