@@ -64,6 +64,15 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
         c.retries,
         c.retry_backoff.as_millis()
     );
+    let _ = writeln!(
+        o,
+        "parsing: at most {} rows, {} columns, {} bytes inflated (XLSX), JSON depth {}; a deadline collection holds the tick at most {} s",
+        c.max_rows,
+        c.max_columns,
+        c.max_inflated_bytes,
+        c.max_depth,
+        c.deadline_collect.as_secs()
+    );
     match &config.telegram {
         Some(t) => {
             let token = match &t.token {

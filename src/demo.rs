@@ -103,7 +103,7 @@ fn publications(config: &Config, report: &Report) -> Result<Vec<Publication>, De
             .get(unit)
             .map(|s| s.format)
             .ok_or_else(|| DemoError::Setup(format!("the example config has no source for {unit}")))?;
-        let at = crate::collect::parse(format, body, report, &config.regime)
+        let at = crate::collect::parse(format, body, report, &config.regime, (&config.collection).into())
             .ok()
             .and_then(|s| s.submitted_at)
             .ok_or_else(|| DemoError::Setup(format!("example data of {unit} declares no time")))?

@@ -131,6 +131,8 @@ async fn enqueue(
     files: &[outbox::Attachment],
 ) -> Result<bool, StoreError> {
     let period = notice.period.map(|p| p.label());
+    // The last line of defence: no configured secret is ever queued.
+    let text = crate::config::scrub(&notice.text);
     let row = outbox::NewRow {
         key: &notice.key,
         kind: notice.kind.as_str(),
@@ -138,7 +140,7 @@ async fn enqueue(
         period: period.as_deref(),
         units: &notice.units,
         atoms: &notice.atoms,
-        text: &notice.text,
+        text: &text,
         planned_at: now,
         not_before: notice.not_before,
         expires_at: notice.expires_at,
@@ -257,7 +259,10 @@ async fn plan_digest(
 }
 
 /// Collects each active report-period once after its deadline and once after
-/// its end of grace; the runs are recorded, so a restart does not repeat them.
+/// its end of grace; the runs are recorded by the deadline's instant, so a
+/// restart does not repeat them and a deadline moved later is collected
+/// after again. The passes run in the background: the tick waits for them at
+/// most `[collection] deadline_collect_secs`, then plans with what is in.
 async fn collect_after_deadlines(
     config: &Config,
     store: &Store,
@@ -266,13 +271,20 @@ async fn collect_after_deadlines(
 ) -> Result<(), StoreError> {
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
+    let mut shared: Option<std::sync::Arc<Config>> = None;
+    let mut passes = Vec::new();
     for report in &regime.reports {
         for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
             let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
             let mut pending = Vec::new();
             let mut conn = store.pool().acquire().await?;
             for (tag, at) in [("due", d.due), ("grace", d.late_after)] {
-                let job = format!("deadline_collect:{}:{}:{tag}", report.id, period);
+                let job = format!(
+                    "deadline_collect:{}:{}:{tag}:{}",
+                    report.id,
+                    period,
+                    crate::store::ts(at)
+                );
                 if at <= now && runs::last_run(&mut conn, &job).await?.is_none() {
                     pending.push(job);
                 }
@@ -285,18 +297,44 @@ async fn collect_after_deadlines(
                 report: Some(report.id.clone()),
                 period: Some(period),
                 unit: None,
+                force: false,
             };
-            match collect_pass(config, store, &filter, wall).await {
-                Ok(_) => {
-                    let mut conn = store.pool().acquire().await?;
-                    for job in pending {
-                        runs::set_last_run(&mut conn, &job, wall, None).await?;
+            let config = shared
+                .get_or_insert_with(|| std::sync::Arc::new(config.clone()))
+                .clone();
+            let store = store.clone();
+            let (report, period) = (report.id.clone(), period);
+            passes.push(tokio::spawn(async move {
+                match collect_pass(&config, &store, &filter, wall).await {
+                    Ok(_) => {
+                        let done = async {
+                            let mut conn = store.pool().acquire().await?;
+                            for job in pending {
+                                runs::set_last_run(&mut conn, &job, wall, None).await?;
+                            }
+                            Ok::<_, StoreError>(())
+                        };
+                        if let Err(e) = done.await {
+                            tracing::error!(%report, %period, "cannot record the collection after the deadline: {e}");
+                        }
                     }
+                    Err(e) => tracing::error!(%report, %period, "collection after the deadline failed: {e}"),
                 }
-                Err(CollectError::Store(e)) => return Err(e),
-                Err(e) => tracing::error!(report = %report.id, %period, "collection after the deadline failed: {e}"),
-            }
+            }));
         }
+    }
+    if passes.is_empty() {
+        return Ok(());
+    }
+    let bound = config.collection.deadline_collect;
+    if tokio::time::timeout(bound, futures_util::future::join_all(passes))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the collection after a deadline is still running after {} s ([collection] deadline_collect_secs); the tick goes on and it finishes in the background",
+            bound.as_secs()
+        );
     }
     Ok(())
 }

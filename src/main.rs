@@ -50,6 +50,9 @@ enum Command {
         /// Collect as if it were this instant (RFC 3339); default now.
         #[arg(long)]
         at: Option<String>,
+        /// Read and judge every file again, even those already seen.
+        #[arg(long)]
+        force: bool,
     },
     /// One planner pass at TIME, then deliver what is due, then exit.
     Tick {
@@ -227,6 +230,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             period,
             unit,
             at: at_arg,
+            force,
         } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let period = period
@@ -235,7 +239,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .transpose()
                 .map_err(|e| bad(e.to_string()))?;
             let store = open(&config).await?;
-            let filter = Filter { report, period, unit };
+            let filter = Filter {
+                report,
+                period,
+                unit,
+                force,
+            };
             let outcomes = jobs::collect_pass(&config, &store, &filter, now)
                 .await
                 .map_err(|e| match e {

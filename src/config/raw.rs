@@ -111,6 +111,11 @@ pub struct RawCollection {
     pub max_body_bytes: Option<u64>,
     pub retries: Option<u32>,
     pub retry_backoff_ms: Option<u64>,
+    pub max_rows: Option<u64>,
+    pub max_columns: Option<u64>,
+    pub max_inflated_bytes: Option<u64>,
+    pub max_depth: Option<u64>,
+    pub deadline_collect_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

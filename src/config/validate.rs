@@ -573,6 +573,21 @@ fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
         d.retry_backoff.as_millis() as u64,
         600_000,
     );
+    let max_rows = positive("max_rows", c.max_rows, u64::from(d.max_rows), 1_000_000);
+    let max_columns = positive("max_columns", c.max_columns, u64::from(d.max_columns), 16_384);
+    let max_inflated = positive(
+        "max_inflated_bytes",
+        c.max_inflated_bytes,
+        d.max_inflated_bytes,
+        1 << 30,
+    );
+    let max_depth = positive("max_depth", c.max_depth, u64::from(d.max_depth), 64);
+    let deadline_collect = positive(
+        "deadline_collect_secs",
+        c.deadline_collect_secs,
+        d.deadline_collect.as_secs(),
+        3600,
+    );
     let retries = match c.retries {
         None => d.retries,
         Some(n) if n <= 10 => n,
@@ -588,6 +603,11 @@ fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
         max_body_bytes: max_body,
         retries,
         retry_backoff: Duration::from_millis(backoff),
+        max_rows: max_rows as u32,
+        max_columns: max_columns as u32,
+        max_inflated_bytes: max_inflated,
+        max_depth: max_depth as u32,
+        deadline_collect: Duration::from_secs(deadline_collect),
     }
 }
 

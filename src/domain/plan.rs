@@ -252,7 +252,7 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
             .filter(|(_, at)| *at <= now)
             .max_by_key(|(_, at)| *at)
     {
-        let key = format!("reminder:{}:{}:{}", report.id, period, span);
+        let key = format!("reminder:{}:{}:{}", report.id, period, span.canonical());
         if !already(&key) {
             let text = render::reminder(regime, report, &d, &outstanding, statuses.len());
             push(

@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod district;
+pub mod hostile;
 pub mod telegram;
 
 use std::path::{Path, PathBuf};
