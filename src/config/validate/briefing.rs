@@ -370,7 +370,9 @@ fn toml_task(
             default_remind
         }
     };
-    (ok).then_some(())?;
+    if !ok {
+        return None;
+    }
     Some(Task {
         id: t.id.clone(),
         title: t.title.trim().to_string(),
