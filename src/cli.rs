@@ -1,6 +1,8 @@
 //! What the one-shot commands print: `check`'s summary of the config and the
 //! `status` table. Kept out of `main.rs` so tests can call it.
 
+mod briefing;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,8 @@ use crate::domain::period::Period;
 use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
+
+pub use briefing::{meetings_table, tasks_table};
 
 /// Reads `--at`: RFC 3339, or a local date-time (`2024-09-19T10:00`) in the
 /// configured timezone.
@@ -166,6 +170,7 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
     if let Some(c) = &config.case_digest {
         let _ = writeln!(o, "  case_digest \"{}\": next {}", c.expr, next(c));
     }
+    o.push_str(&briefing::describe(config, now));
     o
 }
 

@@ -2,6 +2,8 @@
 //! collection pass, a delivery pass, and the status evaluation behind the
 //! `status` command. The daemon schedules them; the CLI runs them once.
 
+pub mod briefing;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use crate::collect::{self, CollectError, Filter, UnitOutcome};
 use crate::config::Config;
 use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
+use crate::domain::flags;
 use crate::domain::period::Period;
 use crate::domain::plan::{
     Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error, plan_period, summary_due,
@@ -114,6 +117,7 @@ pub async fn tick(
     {
         queued.push(notice);
     }
+    queued.extend(briefing::plan(config, &mut tx, now).await?);
     for notice in plan_mute_ends(config, &mut tx, now).await? {
         if enqueue(&mut tx, &notice, now, &[]).await? {
             queued.push(notice);
@@ -186,17 +190,16 @@ pub async fn summary_bundle(
         &submissions::period_facts(conn, &report.id, &prev.label(), at).await?,
     );
     let ly = period.same_period_last_year();
-    let last_year = totals_of(
-        report,
-        ly,
-        &submissions::period_facts(conn, &report.id, &ly.label(), at).await?,
-    );
+    let ly_facts = submissions::period_facts(conn, &report.id, &ly.label(), at).await?;
+    let last_year = totals_of(report, ly, &ly_facts);
     let stored = cases::cases_at(conn, None, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
     let statuses = period_status(regime, report, period, &facts, &d);
-    let summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
-    let text = crate::domain::render::summary(regime, report, &summary);
+    let mut summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
+    summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
+    let mut text = crate::domain::render::summary(regime, report, &summary);
+    text.push_str(&flags::attention(regime, &summary.flags));
     let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines)
         .map_err(|e| tracing::error!(report = %report.id, %period, "summary spreadsheet: {e}"))
         .ok();
@@ -225,6 +228,14 @@ pub async fn summary_bundle(
         xlsx,
         chart,
     })
+}
+
+/// Each unit's figures of the revision in force.
+fn unit_figures(facts: &[crate::domain::status::UnitFacts]) -> BTreeMap<String, BTreeMap<String, i64>> {
+    facts
+        .iter()
+        .filter_map(|f| f.latest().map(|r| (f.unit.clone(), r.metrics.clone())))
+        .collect()
 }
 
 /// The group is told when a mute an admin set runs out (once: the mute is
@@ -417,6 +428,10 @@ pub struct UnitLine {
     pub cases_open: usize,
     /// Of those, the ones past their legal limit.
     pub cases_overdue: usize,
+    /// The unit's indicators that got worse against the same period last year.
+    pub worsened: Vec<String>,
+    /// The unit's indicators below their target.
+    pub below_target: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -438,6 +453,11 @@ pub struct PeriodStatus {
     pub due: DateTime<Utc>,
     pub late_after: DateTime<Utc>,
     pub units: Vec<UnitLine>,
+    /// Province figures (metrics and indicators) that got worse against the
+    /// same period last year, worst first.
+    pub worsened: Vec<String>,
+    /// Province indicators below their target, worst first.
+    pub below_target: Vec<String>,
     #[serde(skip)]
     pub deadlines: Option<Deadlines>,
 }
@@ -477,9 +497,31 @@ pub async fn status(
             .filter(|l| l.case.unit == unit && pick(l.eval.state))
             .count()
     };
-    let units = period_status(regime, report, period, &facts, &d)
+    let statuses = period_status(regime, report, period, &facts, &d);
+    let ly = period.same_period_last_year();
+    let ly_facts = submissions::period_facts(&mut conn, &report.id, &ly.label(), at).await?;
+    let mut summary = build_summary(
+        report,
+        &d,
+        &statuses,
+        &lines,
+        None,
+        totals_of(report, ly, &ly_facts),
+        at,
+    );
+    summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
+    let unit_flags = |id: &str| {
+        summary.flags.unit(id).map_or((Vec::new(), Vec::new()), |u| {
+            (
+                u.worsened.iter().map(|w| w.key.clone()).collect(),
+                u.below_target.iter().map(|s| s.key.clone()).collect(),
+            )
+        })
+    };
+    let units = statuses
         .into_iter()
         .map(|s| {
+            let (worsened, below_target) = unit_flags(&s.unit.id);
             let latest = s.facts.and_then(|f| f.latest());
             UnitLine {
                 unit: s.unit.id.clone(),
@@ -501,6 +543,8 @@ pub async fn status(
                 }),
                 cases_open: count(&s.unit.id, CaseState::is_open),
                 cases_overdue: count(&s.unit.id, |st| st == CaseState::Overdue),
+                worsened,
+                below_target,
             }
         })
         .collect();
@@ -511,6 +555,8 @@ pub async fn status(
         due: d.due,
         late_after: d.late_after,
         units,
+        worsened: summary.flags.worsened_keys(),
+        below_target: summary.flags.below_target_keys(),
         deadlines: Some(d),
     })
 }

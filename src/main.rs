@@ -115,6 +115,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Briefing meetings: when, where, who attends, and what was sent for each.
+    Meetings {
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Key tasks set by the meetings (and from the chat) with their state.
+    Tasks {
+        /// Only tasks past their deadline.
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the blank XLSX template (biểu mẫu) a unit fills in for a report.
     Template {
         #[arg(long)]
@@ -428,6 +447,42 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     .map_err(failed)?;
             } else {
                 println!("{}", giaoban::domain::text::html_to_plain(&bundle.text));
+            }
+            Ok(())
+        }
+        Command::Meetings { at: at_arg, json } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let store = open(&config).await?;
+            let rows = jobs::briefing::meeting_rows(&config, &store, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                println!("{}", serde_json::json!({ "at": now, "meetings": rows }));
+            } else {
+                print!("{}", cli::meetings_table(&config, &rows));
+            }
+            Ok(())
+        }
+        Command::Tasks {
+            overdue,
+            unit,
+            at: at_arg,
+            json,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            if let Some(u) = &unit
+                && config.regime.unit(u).is_none()
+            {
+                return Err(bad(format!("no unit '{u}' in the config")));
+            }
+            let store = open(&config).await?;
+            let rows = jobs::briefing::task_rows(&config, &store, unit.as_deref(), overdue, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                println!("{}", serde_json::json!({ "at": now, "tasks": rows }));
+            } else {
+                print!("{}", cli::tasks_table(&config, &rows, now));
             }
             Ok(())
         }

@@ -104,6 +104,21 @@ pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language, limits: Limits) -
             });
         }
     };
+    let tasks = match obj.get("tasks") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| task(i, t, en))
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(if en {
+                "'tasks' must be a list".into()
+            } else {
+                "trường 'tasks' phải là danh sách".into()
+            });
+        }
+    };
     Ok(Submission {
         unit: text("unit")?,
         report: text("report")?,
@@ -111,6 +126,7 @@ pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language, limits: Limits) -
         submitted_at,
         metrics,
         cases,
+        tasks,
     })
 }
 
@@ -180,6 +196,39 @@ pub fn parse_instant(s: &str, tz: &chrono_tz::Tz) -> Option<DateTime<FixedOffset
         }
     }
     None
+}
+
+/// `{"id", "status": "done" | "in_progress", "note"}`.
+fn task(i: usize, t: &Value, en: bool) -> Result<crate::domain::submission::TaskReport, String> {
+    use crate::domain::briefing::ProgressStatus;
+    let field = |k: &str| {
+        t.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let id = field("id").ok_or_else(|| {
+        if en {
+            format!("task {} has no id", i + 1)
+        } else {
+            format!("nhiệm vụ thứ {} thiếu mã (id)", i + 1)
+        }
+    })?;
+    let quote = |s: &str| crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS);
+    let status = field("status").unwrap_or_default();
+    let status = ProgressStatus::parse(status).ok_or_else(|| {
+        let (id, status) = (quote(id), quote(status));
+        if en {
+            format!("task {id}: status '{status}' is not done or in_progress")
+        } else {
+            format!("nhiệm vụ {id}: trạng thái '{status}' không phải done hoặc in_progress")
+        }
+    })?;
+    Ok(crate::domain::submission::TaskReport {
+        id: id.to_string(),
+        status,
+        note: field("note").map(|n| n.chars().take(500).collect()),
+    })
 }
 
 fn case(i: usize, c: &Value, en: bool) -> Result<CaseRecord, String> {

@@ -504,7 +504,7 @@ async fn judge_and_store(
     let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub, &config.regime.case_rules)
-            .map(|metrics| (metrics, sub.cases))
+            .map(|metrics| (metrics, sub.cases, sub.tasks))
             .map_err(|faults| submission::describe(&faults, lang))
     });
     let verdict = verdict.map_err(|e| crate::config::scrub(&e).into_owned());
@@ -521,9 +521,24 @@ async fn judge_and_store(
         return Ok(Outcome::Unchanged);
     }
     let outcome = match verdict {
-        Ok((metrics, reported_cases)) => {
+        Ok((metrics, reported_cases, task_reports)) => {
             let revision = subs::insert_accepted(&mut tx, &new, &metrics).await?;
             cases::record(&mut tx, unit, &report.id, &period_label, submitted_at, &reported_cases).await?;
+            let progress: Vec<crate::domain::briefing::Progress> = task_reports
+                .into_iter()
+                .map(|t| crate::domain::briefing::Progress {
+                    task: t.id,
+                    unit: Some(unit.to_string()),
+                    status: t.status,
+                    note: t.note,
+                    at: submitted_at,
+                })
+                .collect();
+            let source = crate::store::briefing::ProgressSource::Submission {
+                report: &report.id,
+                period: &period_label,
+            };
+            crate::store::briefing::record_progress(&mut tx, &progress, source).await?;
             Outcome::NewRevision { revision, submitted_at }
         }
         Err(error) => {

@@ -582,6 +582,83 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
     Ok(())
 }
 
+/// Which column of a tasks table (progress on key tasks) a header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TaskRole {
+    Id,
+    Status,
+    Note,
+}
+
+fn task_role(header: &str) -> Option<TaskRole> {
+    Some(match normalize_header(header).as_str() {
+        "task" | "task id" | "mã nhiệm vụ" | "nhiệm vụ" => TaskRole::Id,
+        "status" | "progress" | "tiến độ" | "kết quả thực hiện" | "tình trạng" | "trạng thái" => {
+            TaskRole::Status
+        }
+        "note" | "ghi chú" | "nội dung thực hiện" => TaskRole::Note,
+        _ => return None,
+    })
+}
+
+fn task_header(row: &[Cell]) -> Option<Vec<Option<TaskRole>>> {
+    let roles: Vec<Option<TaskRole>> = row
+        .iter()
+        .map(|c| match c {
+            Cell::Text(s) => task_role(s),
+            _ => None,
+        })
+        .collect();
+    (roles.contains(&Some(TaskRole::Id)) && roles.contains(&Some(TaskRole::Status))).then_some(roles)
+}
+
+/// `done` / `in_progress`, in English or Vietnamese words.
+fn task_status(s: &str) -> Option<crate::domain::briefing::ProgressStatus> {
+    use crate::domain::briefing::ProgressStatus;
+    match normalize_header(s).as_str() {
+        "done" | "xong" | "đã xong" | "hoàn thành" | "đã hoàn thành" => Some(ProgressStatus::Done),
+        "in_progress" | "in progress" | "đang thực hiện" | "đang làm" => Some(ProgressStatus::InProgress),
+        _ => None,
+    }
+}
+
+/// Reads a sheet that may hold a tasks table (a header naming a task id
+/// column and a status column, e.g. `Mã nhiệm vụ`, `Tiến độ`, `Ghi chú`);
+/// `false` when it has none.
+pub fn read_tasks_sheet(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Result<bool, String> {
+    let Some(at) = rows.iter().position(|r| task_header(r).is_some()) else {
+        return Ok(false);
+    };
+    let roles = task_header(&rows[at]).unwrap_or_default();
+    for row in &rows[at + 1..] {
+        let cell = |r: TaskRole| {
+            roles
+                .iter()
+                .position(|x| *x == Some(r))
+                .and_then(|i| row.get(i))
+                .and_then(Cell::as_text)
+        };
+        let Some(id) = cell(TaskRole::Id) else { continue };
+        let status_text = cell(TaskRole::Status).unwrap_or_default();
+        let status = task_status(&status_text).ok_or_else(|| {
+            let quote = |s: &str| crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS);
+            let (id, status_text) = (quote(&id), quote(&status_text));
+            ctx.msg(
+                format!("task {id}: status '{status_text}' is not done or in progress"),
+                format!(
+                    "nhiệm vụ {id}: trạng thái '{status_text}' không phải \"đã hoàn thành\" hoặc \"đang thực hiện\""
+                ),
+            )
+        })?;
+        sub.tasks.push(crate::domain::submission::TaskReport {
+            id,
+            status,
+            note: cell(TaskRole::Note).map(|n| n.chars().take(500).collect()),
+        });
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,12 @@ pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
             }
         }
     }
+    // Progress on key tasks, on a sheet of its own (e.g. `Nhiệm vụ`).
+    for (i, rows) in sheets.iter().enumerate() {
+        if i != metrics_sheet && table::read_tasks_sheet(rows, ctx, &mut sub)? {
+            break;
+        }
+    }
     Ok(sub)
 }
 

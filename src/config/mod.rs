@@ -33,6 +33,12 @@ pub struct Config {
     pub telegram: Option<Telegram>,
     pub tick: CronSpec,
     pub case_digest: Option<CronSpec>,
+    /// When the digest of overdue key tasks goes out (`[schedule] task_digest`).
+    pub task_digest: Option<CronSpec>,
+    /// Briefing meetings (`[[meetings]]`).
+    pub meetings: Vec<crate::domain::briefing::Meeting>,
+    /// The key tasks of every meeting's tasks file, in file order.
+    pub tasks: Vec<crate::domain::briefing::Task>,
     /// Per report: its collection and summary schedules.
     pub report_jobs: Vec<ReportJobs>,
     /// Per unit id: where its submissions come from.

@@ -18,7 +18,7 @@ use crate::domain::deadline::{DueRule, ReportTiming};
 use crate::domain::formula::Formula;
 use crate::domain::period::PeriodKind;
 use crate::domain::regime::{
-    CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
+    Better, CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
 };
 use crate::domain::span::Span;
 
@@ -27,6 +27,8 @@ pub const DEFAULT_TICK: &str = "0 * * * * *";
 pub const DEFAULT_CASE_DIGEST: &str = "0 0 8 * * Mon-Fri";
 pub const DEFAULT_TOKEN_ENV: &str = "GIAOBAN_TELEGRAM_TOKEN";
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+mod briefing;
 
 type Issues = Vec<(KeyPath, String)>;
 
@@ -500,6 +502,16 @@ pub fn validate(
 
     let http = http(&mut v, &root.key("http"), &raw.http);
 
+    let task_digest = v.cron(
+        &sp.key("task_digest"),
+        raw.schedule
+            .task_digest
+            .as_deref()
+            .or(raw.schedule.case_digest.as_deref())
+            .unwrap_or(DEFAULT_CASE_DIGEST),
+    );
+    let (meetings, tasks) = briefing::meetings(&mut v, &root, &raw.meetings, &base_dir, &units, &reports);
+
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
@@ -523,12 +535,27 @@ pub fn validate(
         telegram,
         tick,
         case_digest: Some(case_digest),
+        task_digest,
+        meetings,
+        tasks,
         report_jobs,
         sources,
         collection,
         log,
         http,
     })
+}
+
+/// `better = "higher" | "lower"`.
+fn better(v: &mut V, path: &KeyPath, s: Option<&str>) -> Option<Better> {
+    match s? {
+        "higher" => Some(Better::Higher),
+        "lower" => Some(Better::Lower),
+        other => {
+            v.err(path, format!("'{other}' is not a direction (higher or lower)"));
+            None
+        }
+    }
 }
 
 fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
@@ -900,6 +927,7 @@ fn report(
             label: m.label.clone(),
             aliases: m.aliases.clone(),
             required: m.required.unwrap_or(true),
+            better: better(v, &mp.key("better"), m.better.as_deref()),
         });
     }
     let known = |name: &str| r.metrics.iter().any(|m| m.key == name);
@@ -942,6 +970,11 @@ fn report(
                 IndicatorFormat::Number
             }
         };
+        if let Some(t) = ind.target
+            && !t.is_finite()
+        {
+            v.err(&ip.key("target"), "target must be a number");
+        }
         match Formula::parse(&ind.formula) {
             Ok(f) => {
                 if let Err(e) = f.check_names(&known) {
@@ -957,6 +990,8 @@ fn report(
                         label: ind.label.clone(),
                         formula: f,
                         format,
+                        better: better(v, &ip.key("better"), ind.better.as_deref()),
+                        target: ind.target,
                     });
                 }
             }

@@ -2,9 +2,11 @@
 //! rendering. Nothing in here does I/O or reads the clock; time comes in as an
 //! argument. Nothing in here imports tokio, sqlx, reqwest or teloxide.
 
+pub mod briefing;
 pub mod calendar;
 pub mod case;
 pub mod deadline;
+pub mod flags;
 pub mod formula;
 pub mod period;
 pub mod plan;

@@ -27,7 +27,7 @@ pub const STALE_AFTER: Duration = Duration::days(7);
 pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 12] = [
+pub const NOTICE_KINDS: [&str; 16] = [
     "reminder",
     "late",
     "urge",
@@ -37,6 +37,10 @@ pub const NOTICE_KINDS: [&str; 12] = [
     "case_digest",
     "config_error",
     "admin",
+    "meeting",
+    "pre_read",
+    "task_reminder",
+    "task_overdue",
     "reply",
     "mute",
     "unmute",
@@ -59,6 +63,14 @@ pub enum NoticeKind {
     ConfigError,
     /// Something the admins must act on (the group became a supergroup).
     Admin,
+    /// A briefing meeting's invitation, or its reminder on the morning.
+    Meeting,
+    /// The papers for a briefing meeting.
+    PreRead,
+    /// Key tasks whose deadline is near.
+    TaskReminder,
+    /// The digest of key tasks past their deadline.
+    TaskOverdue,
     /// The bot's answer to a command or a file, in the chat that asked.
     Reply,
     /// An admin muted a unit or a report for a while.
@@ -112,6 +124,10 @@ impl NoticeKind {
             NoticeKind::CaseDigest => "case_digest",
             NoticeKind::ConfigError => "config_error",
             NoticeKind::Admin => "admin",
+            NoticeKind::Meeting => "meeting",
+            NoticeKind::PreRead => "pre_read",
+            NoticeKind::TaskReminder => "task_reminder",
+            NoticeKind::TaskOverdue => "task_overdue",
             NoticeKind::Reply => "reply",
             NoticeKind::Mute => "mute",
             NoticeKind::Unmute => "unmute",
@@ -136,6 +152,10 @@ impl NoticeKind {
             NoticeKind::CaseDigest,
             NoticeKind::ConfigError,
             NoticeKind::Admin,
+            NoticeKind::Meeting,
+            NoticeKind::PreRead,
+            NoticeKind::TaskReminder,
+            NoticeKind::TaskOverdue,
             NoticeKind::Reply,
             NoticeKind::Mute,
             NoticeKind::Unmute,

@@ -44,6 +44,16 @@ pub struct Submission {
     /// (name as written: key, label or alias; value), in file order.
     pub metrics: Vec<(String, RawValue)>,
     pub cases: Vec<CaseRecord>,
+    /// Progress on key tasks (`"tasks": [{"id", "status", "note"}]`).
+    pub tasks: Vec<TaskReport>,
+}
+
+/// A unit's word on one key task in its submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskReport {
+    pub id: String,
+    pub status: super::briefing::ProgressStatus,
+    pub note: Option<String>,
 }
 
 /// One reason a submission is refused.
