@@ -374,3 +374,80 @@ fn another_poller_is_ridden_out_and_logged_once() {
         "the token is never logged"
     );
 }
+
+#[test]
+fn summary_collect_remind_and_task_answer_in_the_chat() {
+    let fake = FakeTelegram::start();
+    let office = office(&fake);
+    office.submit_figures("an-phu", "2024-09-16T10:00:00+07:00", 100, 80);
+    fake.push_update(message(1, GROUP, ADMIN, "/thuthap 9m"));
+    fake.push_update(message(2, GROUP, OFFICER, "/tonghop 9m 2024-9M"));
+    fake.push_update(message(3, GROUP, ADMIN, "/nhacnho"));
+    fake.push_update(message(
+        4,
+        GROUP,
+        ADMIN,
+        "/nhiemvu 30/12/2026 an-phu,cai-be Rà soát đơn tồn đọng",
+    ));
+    fake.push_update(message(5, GROUP, ADMIN, "/nhiemvu 31/02/2026 an-phu x"));
+    let mut daemon = start(&office);
+    let sent = wait_messages(&fake, 5);
+    let by_reply = |id: i64| {
+        sent.iter()
+            .find(|m| reply_to(m) == Some(id))
+            .map(text)
+            .unwrap_or_else(|| panic!("no reply to {id}: {sent:?}"))
+    };
+    assert!(by_reply(501).starts_with("📥 Đã thu thập"), "{}", by_reply(501));
+    let summary = by_reply(502);
+    assert!(summary.contains("Huyện An Phú"), "{summary}");
+    // The summary's spreadsheet and chart follow it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !fake.requests().iter().any(|r| r.method == "sendphoto") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let files: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "senddocument" || r.method == "sendphoto")
+        .filter_map(|r| r.file_name)
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with(".xlsx")) && files.iter().any(|f| f.ends_with(".png")),
+        "{files:?}"
+    );
+    // No period of the report is before its deadline now: nothing to remind.
+    assert!(
+        by_reply(503).contains("Không có đơn vị nào cần nhắc"),
+        "{}",
+        by_reply(503)
+    );
+    assert!(by_reply(504).contains("Đã ghi nhận nhiệm vụ"), "{}", by_reply(504));
+    assert!(by_reply(505).starts_with("❌"), "{}", by_reply(505));
+    assert!(daemon.stop().success());
+    let tasks = office.json(&["tasks"]);
+    assert!(
+        tasks["tasks"]
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .any(|t| t["title"] == "Rà soát đơn tồn đọng"),
+        "{tasks}"
+    );
+}
+
+#[test]
+fn a_file_whose_report_cannot_be_told_gets_a_question() {
+    let fake = FakeTelegram::start();
+    let office = office(&fake);
+    // A quarter no report of the office has, and no naming rows in the file.
+    let bytes = br#"{"metrics": {"cases_accepted": 1, "cases_resolved": 1}}"#;
+    fake.add_file("f", bytes);
+    fake.push_update(document(1, OFFICER, OFFICER, "f", "bc.json", bytes.len(), "2024-Q3"));
+    let mut daemon = start(&office);
+    let sent = wait_messages(&fake, 1);
+    assert!(text(&sent[0]).contains("báo cáo nào, kỳ nào"), "{}", text(&sent[0]));
+    assert!(daemon.stop().success());
+    let stored = office.sql("SELECT COUNT(*) FROM submissions");
+    assert_eq!(stored[0].get::<i64, _>(0), 0);
+}

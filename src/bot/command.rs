@@ -9,7 +9,7 @@ use crate::domain::span::Span;
 
 /// The commands, each with its Vietnamese alias, whether it needs an admin,
 /// and its description for `setMyCommands` and `/help`.
-pub const COMMANDS: [(&str, &str, bool, &str, &str); 10] = [
+pub const COMMANDS: [(&str, &str, bool, &str, &str); 11] = [
     (
         "status",
         "trangthai",
@@ -74,6 +74,13 @@ pub const COMMANDS: [(&str, &str, bool, &str, &str); 10] = [
         "Gửi nhắc nhở ngay (quản trị)",
         "Send the reminders now (admins)",
     ),
+    (
+        "task",
+        "nhiemvu",
+        true,
+        "Giao nhiệm vụ: ngày đơn-vị nội dung (quản trị)",
+        "Add a key task: date units title (admins)",
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +115,10 @@ pub enum Command {
     Remind {
         report: Option<String>,
     },
+    /// `/task DD/MM/YYYY unit,unit title`: the text after the command.
+    Task {
+        text: String,
+    },
 }
 
 /// What a mute is about.
@@ -141,6 +152,7 @@ impl Command {
             Command::Unmute { .. } => "unmute",
             Command::Collect { .. } => "collect",
             Command::Remind { .. } => "remind",
+            Command::Task { .. } => "task",
         }
     }
 
@@ -176,6 +188,14 @@ pub fn parse(text: &str, regime: &Regime, bot_username: Option<&str>) -> Option<
     }
     let name = name.to_lowercase();
     let (english, ..) = COMMANDS.iter().find(|c| c.0 == name || c.1 == name)?;
+    if *english == "task" {
+        let text: String = args.trim().chars().take(500).collect();
+        return Some(if text.is_empty() {
+            Err(Usage("task"))
+        } else {
+            Ok(Command::Task { text })
+        });
+    }
     let args: Vec<&str> = args.split_whitespace().collect();
     Some(read_args(english, &args, args_text(text), regime))
 }

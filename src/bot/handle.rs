@@ -100,7 +100,7 @@ pub async fn handle(ctx: &Context<'_>, incoming: &Incoming, now: DateTime<Utc>) 
         file(ctx, incoming, doc, &asker, now).await?
     } else if let Some(text) = &incoming.text {
         match command::parse(text, &config.regime, ctx.username) {
-            None => Vec::new(),
+            None => progress(ctx, incoming, text, &asker, now).await?,
             Some(Err(Usage(name))) => {
                 let alias = alias_of(name);
                 vec![Answer::reply(incoming, reply::usage(&config.regime, name, alias))]
@@ -288,6 +288,14 @@ async fn run(
                 Err(e) => one(crate::config::scrub(&e.to_string()).into_owned()),
             }
         }
+        Command::Task { text } => {
+            let user = incoming.user_id.unwrap_or_default();
+            let added = crate::jobs::briefing::add_task_from_chat(config, ctx.store, &text, user, now).await?;
+            one(match added {
+                Ok(id) => reply::task_added(regime, &id),
+                Err(why) => format!("❌ {}", text::escape_html(&why)),
+            })
+        }
         Command::Remind { report } => {
             let mut out = Vec::new();
             for r in reports(regime, &report) {
@@ -322,6 +330,35 @@ async fn run(
             ));
             out
         }
+    })
+}
+
+/// A reply to one of the bot's task messages, from an owner unit's officer
+/// or an admin: progress on that task.
+async fn progress(
+    ctx: &Context<'_>,
+    incoming: &Incoming,
+    text: &str,
+    asker: &Asker<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Answer>, StoreError> {
+    let Some(replied) = incoming.reply_to_message_id else {
+        return Ok(Vec::new());
+    };
+    let unit = match (asker.admin, asker.units.as_slice()) {
+        (true, _) => None,
+        (false, [u, ..]) => Some(u.id.as_str()),
+        (false, []) => return Ok(Vec::new()),
+    };
+    let place = (incoming.chat_id, i64::from(replied));
+    let recorded =
+        crate::jobs::briefing::progress_from_reply_to_message(ctx.config, ctx.store, unit, place, text, now).await?;
+    Ok(match recorded {
+        Some(p) => vec![Answer::reply(
+            incoming,
+            reply::progress(&ctx.config.regime, &p.task, &p.status),
+        )],
+        None => Vec::new(),
     })
 }
 
@@ -414,10 +451,27 @@ async fn file(
         modified: Some(incoming.date),
         location: format!("telegram message {} in chat {}", incoming.message_id, incoming.chat_id),
     };
-    let outcome = match collect::record_file(config, ctx.store, report, period, &unit.id, fetched, format, now).await {
-        Ok(o) => o,
-        Err(collect::CollectError::Store(e)) => return Err(e),
-        Err(e) => Outcome::Failed { error: e.to_string() },
+    // A collection pass reading the same unit right now finishes first (its
+    // own read is bounded by the collection timeout).
+    let mut tries = 0;
+    let outcome = loop {
+        let file = collect::HandedIn {
+            report,
+            period,
+            unit: &unit.id,
+            fetched: fetched.clone(),
+            format,
+        };
+        let result = collect::record_file(config, ctx.store, file, now).await;
+        match result {
+            Ok(Outcome::Busy) if tries < 60 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Ok(o) => break o,
+            Err(collect::CollectError::Store(e)) => return Err(e),
+            Err(e) => break Outcome::Failed { error: e.to_string() },
+        }
     };
     tracing::info!(unit = %unit.id, report = %report.id, %period, outcome = outcome.as_str(), "a file from the chat");
     let mut conn = ctx.store.pool().acquire().await?;

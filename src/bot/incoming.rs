@@ -24,6 +24,9 @@ pub struct Incoming {
     pub text: Option<String>,
     pub caption: Option<String>,
     pub document: Option<Document>,
+    /// The message this one replies to (progress on a task message).
+    #[serde(default)]
+    pub reply_to_message_id: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +62,7 @@ impl Incoming {
                 file_name: d.file_name.as_deref().map(|n| bounded(n, MAX_NAME)),
                 size: u64::from(d.file.size),
             }),
+            reply_to_message_id: msg.reply_to_message().map(|m| m.id.0),
         })
     }
 }

@@ -398,20 +398,33 @@ struct Read {
     cache: Option<(String, subs::Validators)>,
 }
 
+/// A file a unit handed in outside a collection pass (sent to the bot).
+#[derive(Debug, Clone)]
+pub struct HandedIn<'a> {
+    pub report: &'a Report,
+    pub period: Period,
+    pub unit: &'a str,
+    pub fetched: Fetched,
+    pub format: Format,
+}
+
 /// A file a unit sent to the bot (`kind = "telegram"`, or in chat beside
 /// another source): judged and stored exactly as a collected one, with the
-/// message's date as its submission time. `busy` when a collection pass of
-/// this process is reading the same unit right now.
+/// message's date (`fetched.modified`) as its submission time. `busy` when a
+/// collection pass of this process is reading the same unit right now.
 pub async fn record_file(
     config: &Config,
     store: &Store,
-    report: &Report,
-    period: Period,
-    unit: &str,
-    fetched: Fetched,
-    format: Format,
+    file: HandedIn<'_>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, CollectError> {
+    let HandedIn {
+        report,
+        period,
+        unit,
+        fetched,
+        format,
+    } = file;
     let judged_by = fingerprint(config, report);
     let Some(claim) = Claim::take(store, &report.id, period, unit) else {
         return Ok(Outcome::Busy);

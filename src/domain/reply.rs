@@ -148,7 +148,7 @@ pub fn overdue(regime: &Regime, lines: &[CaseLine<'_>], unit: Option<&Unit>) -> 
         }
     }
     for (_, list) in &mut by_unit {
-        list.sort_by(|a, b| b.eval.days_overdue.cmp(&a.eval.days_overdue));
+        list.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
     }
     by_unit.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
     let units_count = by_unit.len();
@@ -296,6 +296,13 @@ pub fn usage(regime: &Regime, command: &str, alias: &str) -> String {
                 "đơn vị|báo cáo"
             }
         }
+        "task" => {
+            if english {
+                "DD/MM/YYYY unit,unit title"
+            } else {
+                "DD/MM/YYYY mã-đơn-vị,mã-đơn-vị nội dung"
+            }
+        }
         _ => "",
     };
     let example = regime
@@ -390,6 +397,38 @@ pub fn collected(regime: &Regime, new: usize, unchanged: usize, rejected: usize,
         format!(
             "📥 Đã thu thập: {new} bản mới, {unchanged} không thay đổi, {rejected} không hợp lệ, {failed} không đọc được."
         )
+    }
+}
+
+/// `/task`: the key task was recorded.
+pub fn task_added(regime: &Regime, id: &str) -> String {
+    if en(regime) {
+        format!(
+            "📌 Key task recorded as <code>{}</code>; its owners will be reminded before the deadline.",
+            escape_html(id)
+        )
+    } else {
+        format!(
+            "📌 Đã ghi nhận nhiệm vụ <code>{}</code>; đơn vị thực hiện sẽ được nhắc trước thời hạn.",
+            escape_html(id)
+        )
+    }
+}
+
+/// A reply to a task message read as progress.
+pub fn progress(regime: &Regime, task: &str, status: &super::briefing::ProgressStatus) -> String {
+    let done = matches!(status, super::briefing::ProgressStatus::Done);
+    match (en(regime), done) {
+        (true, true) => format!("✅ Noted: task <code>{}</code> is done.", escape_html(task)),
+        (true, false) => format!("📝 Noted: task <code>{}</code> is in progress.", escape_html(task)),
+        (false, true) => format!(
+            "✅ Đã ghi nhận: nhiệm vụ <code>{}</code> đã hoàn thành.",
+            escape_html(task)
+        ),
+        (false, false) => format!(
+            "📝 Đã ghi nhận: nhiệm vụ <code>{}</code> đang thực hiện.",
+            escape_html(task)
+        ),
     }
 }
 
