@@ -130,14 +130,23 @@ pub async fn deliver(
     at: DateTime<Utc>,
 ) -> Result<Delivery, StoreError> {
     let mut report = Delivery::default();
-    let audiences = {
-        let mut conn = store.pool().acquire().await?;
-        outbox::due_audiences(&mut conn, at).await?
-    };
-    for audience in audiences {
-        deliver_audience(config, store, courier, owner, audience, at, &mut report).await?;
+    // Each audience once per pass; one queued meanwhile (an admin notice
+    // about a chat migration) is taken in the same pass.
+    let mut done = std::collections::BTreeSet::new();
+    loop {
+        let audiences = {
+            let mut conn = store.pool().acquire().await?;
+            outbox::due_audiences(&mut conn, at).await?
+        };
+        let fresh: Vec<Audience> = audiences.into_iter().filter(|a| !done.contains(a)).collect();
+        if fresh.is_empty() {
+            return Ok(report);
+        }
+        for audience in fresh {
+            deliver_audience(config, store, courier, owner, audience, at, &mut report).await?;
+            done.insert(audience);
+        }
     }
-    Ok(report)
 }
 
 async fn deliver_audience(
