@@ -2,7 +2,13 @@
 //! units, through the library's own jobs on real SQLite files.
 //!
 //! `cargo bench --bench pipeline` (release build). Prints the median and the
-//! spread of several runs of each step; see "Performance" in the README.
+//! spread of several runs of each step, and beside each step a baseline
+//! measured in the same run (bare read-and-parse of the same files, one SQL
+//! scan of the same rows) with the ratio; see "Performance" in the README.
+//!
+//! `BENCH_UNITS` (default 200), `BENCH_CASES` cases per unit (default 3) and
+//! `BENCH_RUNS` (default 5) set the scale: `BENCH_UNITS=10000 BENCH_CASES=100`
+//! is the national scenario of 1,000,000 cases.
 
 use std::time::{Duration, Instant};
 
@@ -12,10 +18,21 @@ use giaoban::config::Config;
 use giaoban::jobs;
 use giaoban::store::Store;
 
-const UNITS: usize = 200;
-const RUNS: usize = 5;
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
 
-fn config_text() -> String {
+fn units() -> usize {
+    env_or("BENCH_UNITS", 200)
+}
+
+fn cases_per_unit() -> usize {
+    env_or("BENCH_CASES", 3)
+}
+
+/// The units' sources: files on disk, or (with `BENCH_NGINX=1`) the same
+/// files served by nginx on 127.0.0.1 at `base`.
+fn config_text(base: Option<&str>) -> String {
     let mut s = String::from(
         r#"timezone = "Asia/Ho_Chi_Minh"
 [storage]
@@ -29,9 +46,13 @@ accept_within = "10d"
 resolve_within = "30d"
 "#,
     );
-    for i in 0..UNITS {
+    for i in 0..units() {
+        let source = match base {
+            Some(base) => format!("kind = \"http\"\nurl = \"{base}/{{unit}}/{{report}}-{{period}}.json\"\n"),
+            None => "kind = \"file\"\npath = \"data/{unit}/{report}-{period}.json\"\n".to_string(),
+        };
         s.push_str(&format!(
-            "[[units]]\nid = \"u{i:03}\"\nname = \"Đơn vị {i}\"\n[units.source]\nkind = \"file\"\npath = \"data/{{unit}}/{{report}}-{{period}}.json\"\n"
+            "[[units]]\nid = \"u{i:05}\"\nname = \"Đơn vị {i}\"\n[units.source]\n{source}"
         ));
     }
     s.push_str(
@@ -59,15 +80,15 @@ repeat_late_max = 5
 }
 
 fn write_files(dir: &std::path::Path) {
-    for i in 0..UNITS {
-        let folder = dir.join("data").join(format!("u{i:03}"));
+    for i in 0..units() {
+        let folder = dir.join("data").join(format!("u{i:05}"));
         std::fs::create_dir_all(&folder).expect("folder");
-        let cases: Vec<String> = (0..3)
+        let cases: Vec<String> = (0..cases_per_unit())
             .map(|c| {
                 format!(
                     r#"{{"ref": "KN-{i}-{c}", "kind": "khieu_nai_lan_1", "received_on": "2024-07-0{}", "accepted_on": "2024-07-1{}"}}"#,
-                    c + 1,
-                    c + 1
+                    c % 9 + 1,
+                    c % 9 + 1
                 )
             })
             .collect();
@@ -78,7 +99,7 @@ fn write_files(dir: &std::path::Path) {
             "2024-09-17T09:00:00+07:00"
         };
         let body = format!(
-            r#"{{"unit": "u{i:03}", "period": "2024-9M", "submitted_at": "{at}",
+            r#"{{"unit": "u{i:05}", "period": "2024-9M", "submitted_at": "{at}",
                 "metrics": {{"m_a": {}, "m_b": {}, "m_c": 1, "m_d": 2, "m_e": 3, "m_f": 4, "m_g": 5}},
                 "cases": [{}]}}"#,
             1000 + i,
@@ -93,48 +114,224 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
 }
 
-fn report(name: &str, mut samples: Vec<Duration>) {
+fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One line per figure: the median, its target, the same-run baseline and the
+/// ratio baseline / giaoban (1.0 is as fast as the bare work).
+fn report(name: &str, samples: Vec<Duration>, target: &str, baseline: Option<(&str, Duration)>) {
+    let (lo, hi) = (
+        samples.iter().min().copied().unwrap_or_default(),
+        samples.iter().max().copied().unwrap_or_default(),
+    );
+    let runs = samples.len();
+    let m = median(samples);
+    let base = baseline.map_or(String::new(), |(what, b)| {
+        format!(
+            "   baseline {what} {:.1} ms, ratio {:.2}",
+            ms(b),
+            b.as_secs_f64() / m.as_secs_f64()
+        )
+    });
     println!(
-        "{name:<44} median {:>8.1} ms   min {:>8.1} ms   max {:>8.1} ms   ({} runs)",
-        ms(samples[samples.len() / 2]),
-        ms(samples[0]),
-        ms(samples[samples.len() - 1]),
-        samples.len()
+        "{name:<40} median {:>9.1} ms (min {:.1}, max {:.1}, {runs} runs)   target {target}{base}",
+        ms(m),
+        ms(lo),
+        ms(hi),
     );
 }
 
+/// The bare work a collection pass cannot avoid: read each unit's file and
+/// parse its JSON.
+fn bare_read_and_parse(dir: &std::path::Path) -> Duration {
+    let t = Instant::now();
+    let mut n = 0;
+    for i in 0..units() {
+        let path = dir.join("data").join(format!("u{i:05}")).join("9m-2024-9M.json");
+        let bytes = std::fs::read(path).expect("read");
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+        n += v["cases"].as_array().map_or(0, Vec::len);
+    }
+    assert_eq!(n, units() * cases_per_unit());
+    t.elapsed()
+}
+
+/// nginx (Debian's package) serving `dir/data` on a free port of 127.0.0.1,
+/// with ETag and Last-Modified as for any static file; stopped on drop.
+struct Nginx {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Nginx {
+    fn start(dir: &std::path::Path) -> Nginx {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let conf = dir.join("nginx.conf");
+        let d = dir.display();
+        std::fs::write(
+            &conf,
+            format!(
+                "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/nginx.err;
+events {{ worker_connections 4096; }}
+http {{ access_log off; client_body_temp_path {d}/t1; proxy_temp_path {d}/t2; fastcgi_temp_path {d}/t3;
+  uwsgi_temp_path {d}/t4; scgi_temp_path {d}/t5; keepalive_requests 100000;
+  default_type application/json;
+  server {{ listen 127.0.0.1:{port}; root {d}/data; }} }}"
+            ),
+        )
+        .expect("nginx.conf");
+        let child = std::process::Command::new("nginx")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-p")
+            .arg(dir)
+            .spawn()
+            .expect("nginx (apt-get install nginx-light)");
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Nginx { child, base }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The bare work of an HTTP pass: fetch every unit's file (16 at once, as
+/// the collection's default concurrency) and parse its JSON; with the ETags
+/// of a first pass, conditional GETs answered 304. Returns the time and the
+/// ETags.
+async fn bare_fetch(base: &str, etags: Option<&[String]>) -> (Duration, Vec<String>) {
+    use futures_util::StreamExt;
+    let client = reqwest::Client::new();
+    let t = Instant::now();
+    let answers: Vec<String> = futures_util::stream::iter(0..units())
+        .map(|i| {
+            let client = &client;
+            let url = format!("{base}/u{i:05}/9m-2024-9M.json");
+            let etag = etags.map(|e| e[i].clone());
+            async move {
+                let mut req = client.get(&url);
+                if let Some(etag) = &etag {
+                    req = req.header("If-None-Match", etag);
+                }
+                let resp = req.send().await.expect("fetch");
+                let etag = resp
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string();
+                if resp.status() == reqwest::StatusCode::NOT_MODIFIED {
+                    return etag;
+                }
+                let bytes = resp.bytes().await.expect("body");
+                let v: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+                assert!(v["cases"].is_array());
+                etag
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    (t.elapsed(), answers)
+}
+
+/// One SQL scan of the rows a tick or a view reads: every submission and every
+/// stored case version.
+async fn bare_scan(store: &Store) -> Duration {
+    use sqlx::Row;
+    let t = Instant::now();
+    let mut conn = store.pool().acquire().await.expect("conn");
+    let subs = sqlx::query("SELECT unit, metrics, submitted_at FROM submissions")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("scan");
+    let cases = sqlx::query("SELECT unit, ref, kind, received_on, accepted_on, submitted_at FROM case_versions")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("scan");
+    let n: usize = subs.iter().map(|r| r.get::<String, _>(0).len()).sum::<usize>()
+        + cases.iter().map(|r| r.get::<String, _>(1).len()).sum::<usize>();
+    assert!(n > 0);
+    t.elapsed()
+}
+
+/// Resident memory of this process (VmHWM: the peak), in MB.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 async fn bench() {
-    let mut first = Vec::new();
-    let mut unchanged = Vec::new();
-    let mut tick_grace = Vec::new();
-    let mut tick_idle = Vec::new();
-    for _ in 0..RUNS {
+    let runs = env_or("BENCH_RUNS", 5);
+    let (units, per_unit) = (units(), cases_per_unit());
+    let (mut first, mut unchanged, mut tick_grace, mut tick_idle) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut status, mut overdue, mut summary) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut bare_parse, mut bare_cond, mut bare_sql) = (Vec::new(), Vec::new(), Vec::new());
+    let http = std::env::var("BENCH_NGINX").is_ok_and(|v| v == "1");
+    for _ in 0..runs {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("giaoban.toml");
-        std::fs::write(&path, config_text()).expect("config");
         write_files(dir.path());
+        let nginx = http.then(|| Nginx::start(dir.path()));
+        std::fs::write(&path, config_text(nginx.as_ref().map(|n| n.base.as_str()))).expect("config");
         let config = Config::load(&path).expect("valid config");
         let store = Store::open(&dir.path().join("giaoban.db")).await.expect("store");
         let now = at("2024-09-19T18:00:00+07:00");
         let filter = Filter::default();
+        match &nginx {
+            Some(n) => {
+                let (t, etags) = bare_fetch(&n.base, None).await;
+                bare_parse.push(t);
+                bare_cond.push(bare_fetch(&n.base, Some(&etags)).await.0);
+            }
+            None => {
+                let t = bare_read_and_parse(dir.path());
+                bare_parse.push(t);
+                bare_cond.push(t);
+            }
+        }
 
         let t = Instant::now();
         let outcomes = jobs::collect_pass(&config, &store, &filter, now)
             .await
             .expect("collect");
         first.push(t.elapsed());
-        assert_eq!(outcomes.len(), UNITS);
+        assert_eq!(outcomes.len(), units);
 
         let t = Instant::now();
         jobs::collect_pass(&config, &store, &filter, now)
             .await
             .expect("collect");
         unchanged.push(t.elapsed());
+        bare_sql.push(bare_scan(&store).await);
 
-        // The end of grace: late alert over 20 units, the summary with its
-        // spreadsheet and chart.
+        // The end of grace: late alert over a tenth of the units, the summary
+        // with its spreadsheet and chart.
         let t = Instant::now();
         let queued = jobs::tick(&config, &store, at("2024-09-19T17:00:00+07:00"), now)
             .await
@@ -147,13 +344,51 @@ async fn bench() {
             .await
             .expect("tick");
         tick_idle.push(t.elapsed());
+
+        let report = &config.regime.reports[0];
+        let period = "2024-9M".parse().expect("period");
+        let t = Instant::now();
+        jobs::status(&config, &store, report, period, now)
+            .await
+            .expect("status");
+        status.push(t.elapsed());
+
+        let t = Instant::now();
+        jobs::case_rows(&config, &store, None, true, now).await.expect("cases");
+        overdue.push(t.elapsed());
+
+        let t = Instant::now();
+        let mut conn = store.pool().acquire().await.expect("conn");
+        jobs::summary_bundle(&config, &mut conn, report, period, now)
+            .await
+            .expect("summary");
+        drop(conn);
+        summary.push(t.elapsed());
         store.close().await;
+        drop(nginx);
     }
-    println!("giaoban pipeline benchmark: {UNITS} units, 7 metrics, 3 cases each");
-    report("collect: first pass (new revisions + cases)", first);
-    report("collect: unchanged pass (hash equal)", unchanged);
-    report("tick at the end of grace (alert + summary)", tick_grace);
-    report("tick with nothing new", tick_idle);
+    let bare_parse = median(bare_parse);
+    let bare_sql = median(bare_sql);
+    let bare_cond = median(bare_cond);
+    let (parse, cond) = if http {
+        (Some(("fetch+parse", bare_parse)), Some(("conditional GET", bare_cond)))
+    } else {
+        (Some(("read+parse", bare_parse)), Some(("read+parse", bare_cond)))
+    };
+    let scan = Some(("SQL scan", bare_sql));
+    println!(
+        "giaoban pipeline benchmark: {units} units, 7 metrics, {per_unit} cases each ({} cases), sources: {}",
+        units * per_unit,
+        if http { "nginx on 127.0.0.1" } else { "files" }
+    );
+    report("collect: first pass", first, "< 1 s at 10k units, ratio >= 0.5", parse);
+    report("collect: unchanged pass", unchanged, "ratio >= 0.8", cond);
+    report("tick at the end of grace", tick_grace, "< 1 s", scan);
+    report("tick with nothing new", tick_idle, "< 100 ms", scan);
+    report("status (one report-period)", status, "< 300 ms", scan);
+    report("cases --overdue", overdue, "< 300 ms", scan);
+    report("summary with XLSX and chart", summary, "< 1 s", scan);
+    println!("peak resident memory {:.0} MB (target < 150 MB)", peak_rss_mb());
 }
 
 fn main() {

@@ -4,19 +4,20 @@
 
 pub mod briefing;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::collect::{self, CollectError, Filter, UnitOutcome};
 use crate::config::Config;
-use crate::domain::case::{CaseState, evaluate_all};
+use crate::domain::case::{CaseState, count_by_unit, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::flags;
 use crate::domain::period::Period;
 use crate::domain::plan::{
-    Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error, plan_period, summary_due,
+    FIRING_CURRENT_FOR, Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error,
+    plan_period, summary_due,
 };
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
@@ -198,8 +199,7 @@ pub async fn summary_bundle(
     let statuses = period_status(regime, report, period, &facts, &d);
     let mut summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
     summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
-    let mut text = crate::domain::render::summary(regime, report, &summary);
-    text.push_str(&flags::attention(regime, &summary.flags));
+    let text = crate::domain::render::summary_message(regime, report, &summary);
     let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines)
         .map_err(|e| tracing::error!(report = %report.id, %period, "summary spreadsheet: {e}"))
         .ok();
@@ -285,14 +285,19 @@ async fn plan_digest(
         return Ok(None);
     };
     let firing = firing.with_timezone(&Utc);
-    let stored = cases::cases_at(conn, None, now).await?;
-    let today = now.with_timezone(&regime.timezone).date_naive();
-    let lines = evaluate_all(regime, &stored, today);
     let recent = outbox::recent_of_kind(conn, NoticeKind::CaseDigest, now, 2).await?;
     let key = format!(
         "case_digest:{}",
         firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
     );
+    // Every case is read only when this firing's digest is still to plan: an
+    // idle tick does not load a national office's cases every minute.
+    if now - firing >= FIRING_CURRENT_FOR || recent.iter().any(|p| p.key == key) {
+        return Ok(None);
+    }
+    let stored = cases::cases_at(conn, None, now).await?;
+    let today = now.with_timezone(&regime.timezone).date_naive();
+    let lines = evaluate_all(regime, &stored, today);
     let previous = recent.iter().find(|p| p.key != key);
     Ok(plan_case_digest(regime, &lines, firing, previous, &recent, now))
 }
@@ -491,12 +496,9 @@ pub async fn status(
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
     let stored = cases::cases_at(&mut conn, None, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
-    let count = |unit: &str, pick: fn(CaseState) -> bool| {
-        lines
-            .iter()
-            .filter(|l| l.case.unit == unit && pick(l.eval.state))
-            .count()
-    };
+    let open = count_by_unit(&lines, CaseState::is_open);
+    let overdue = count_by_unit(&lines, |st| st == CaseState::Overdue);
+    let count = |unit: &str, of: &HashMap<&str, usize>| of.get(unit).copied().unwrap_or(0);
     let statuses = period_status(regime, report, period, &facts, &d);
     let ly = period.same_period_last_year();
     let ly_facts = submissions::period_facts(&mut conn, &report.id, &ly.label(), at).await?;
@@ -510,8 +512,10 @@ pub async fn status(
         at,
     );
     summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
+    let last_results: HashMap<&str, _> = results.iter().rev().map(|r| (r.unit.as_str(), r)).collect();
+    let flags_by_unit: HashMap<&str, _> = summary.flags.units.iter().rev().map(|u| (u.unit.as_str(), u)).collect();
     let unit_flags = |id: &str| {
-        summary.flags.unit(id).map_or((Vec::new(), Vec::new()), |u| {
+        flags_by_unit.get(id).map_or((Vec::new(), Vec::new()), |u| {
             (
                 u.worsened.iter().map(|w| w.key.clone()).collect(),
                 u.below_target.iter().map(|s| s.key.clone()).collect(),
@@ -535,14 +539,14 @@ pub async fn status(
                     .facts
                     .map(|f| f.open_errors().map(|r| r.error.clone()).collect())
                     .unwrap_or_default(),
-                last_collect: results.iter().find(|r| r.unit == s.unit.id).map(|r| LastCollect {
+                last_collect: last_results.get(s.unit.id.as_str()).map(|r| LastCollect {
                     at: r.at,
                     outcome: r.outcome.clone(),
                     detail: r.detail.clone(),
                     http_status: r.http_status,
                 }),
-                cases_open: count(&s.unit.id, CaseState::is_open),
-                cases_overdue: count(&s.unit.id, |st| st == CaseState::Overdue),
+                cases_open: count(&s.unit.id, &open),
+                cases_overdue: count(&s.unit.id, &overdue),
                 worsened,
                 below_target,
             }

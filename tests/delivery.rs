@@ -350,3 +350,55 @@ fn a_database_that_cannot_be_written_heals_without_a_restart() {
     );
     assert!(daemon.stop().success());
 }
+
+#[test]
+fn an_alert_queued_after_a_summary_goes_to_the_chat_before_it() {
+    let fake = FakeTelegram::start();
+    let office = on_telegram(&fake, "");
+    office.submit_figures("an-phu", "2024-09-16T10:00:00+07:00", 100, 80);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let tick = |at: &str| {
+        let out = office.run_with(&["tick", "--json", "--at", at], &[(TOKEN_ENV, TOKEN)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    // 17:30 on the day grace ends: the late alert and the summary are
+    // planned and held to 07:30.
+    let doc = tick("2024-09-19T17:30:00+07:00");
+    let kinds: Vec<&str> = doc["queued"]
+        .as_array()
+        .expect("queued")
+        .iter()
+        .filter_map(|q| q["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"summary"), "{doc}");
+    assert!(fake.messages().is_empty(), "held overnight");
+    // Bình Minh sends late at 06:00: its notice is queued after the summary,
+    // and still reaches the chat before it.
+    office.submit_figures("binh-minh", "2024-09-20T06:00:00+07:00", 50, 40);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    tick("2024-09-20T07:30:00+07:00");
+    let kinds: Vec<String> = office
+        .sql("SELECT kind FROM outbox WHERE state = 'sent' ORDER BY sent_at, id")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    let texts: Vec<String> = fake
+        .messages()
+        .into_iter()
+        .map(|m| m.text.unwrap_or_default())
+        .collect();
+    let summary_at = texts.iter().position(|t| t.contains("Tổng hợp")).expect("the summary");
+    let first_bulk = texts.iter().position(|t| t.contains("Tổng hợp") || t.starts_with("📋"));
+    assert_eq!(first_bulk, Some(summary_at));
+    assert!(
+        texts[summary_at..]
+            .iter()
+            .all(|t| t.contains("Tổng hợp") || !t.contains("Bình Minh")),
+        "every alert before the summary: {kinds:?}\n{texts:#?}"
+    );
+    assert!(
+        texts[..summary_at].iter().any(|t| t.contains("Bình Minh")),
+        "{kinds:?}\n{texts:#?}"
+    );
+}

@@ -210,53 +210,126 @@ pub async fn collect(
     // Shared with the parsing threads, copied once per pass.
     let regime = std::sync::Arc::new(config.regime.clone());
     let regime = &regime;
-    let mut passes = Vec::with_capacity(work.len());
-    for (report, period, unit) in work {
-        passes.push(async move {
-            let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
-            let _permit = permits.acquire().await;
-            let claim = Claim::take(store, &report.id, period, unit);
-            let (outcome, http_status) = match (config.sources.get(unit), &claim) {
-                (None, _) => (Outcome::NoSource, None),
-                (Some(_), None) => (Outcome::Busy, None),
-                (Some(source), Some(_)) => {
-                    let pass = Pass {
-                        regime: regime.clone(),
-                        judged_by,
-                        force: filter.force,
-                        now,
-                    };
-                    collect_one(config, store, report, period, unit, source, &pass).await?
-                }
-            };
-            drop(claim);
-            let outcome = match outcome {
-                Outcome::Failed { error } => Outcome::Failed {
-                    error: crate::config::scrub(&error).into_owned(),
-                },
-                other => other,
-            };
-            if !matches!(outcome, Outcome::NoSource | Outcome::Busy) {
-                let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-                let result = subs::CollectResult {
-                    unit: unit.to_string(),
-                    at: now,
-                    outcome: outcome.as_str().to_string(),
-                    detail: outcome.detail(),
-                    http_status,
+    // One writer for the whole pass: every unit's store goes through it and
+    // it commits them in batches, so the passes never fight over SQLite's
+    // write lock (one transaction per file did, and slept in its busy handler).
+    let (sender, queue) = tokio::sync::mpsc::channel::<WriteJob<'_>>(WRITE_BATCH);
+    let writer = write_loop(store, queue);
+    let passes = async move {
+        let sender = &sender;
+        let mut passes = Vec::with_capacity(work.len());
+        for (report, period, unit) in work {
+            passes.push(async move {
+                let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
+                let _permit = permits.acquire().await;
+                let claim = Claim::take(store, &report.id, period, unit);
+                let (outcome, http_status) = match (config.sources.get(unit), &claim) {
+                    (None, _) => (Outcome::NoSource, None),
+                    (Some(_), None) => (Outcome::Busy, None),
+                    (Some(source), Some(_)) => {
+                        let pass = Pass {
+                            regime: regime.clone(),
+                            judged_by,
+                            force: filter.force,
+                            now,
+                        };
+                        collect_one(config, store, sender, report, period, unit, source, &pass).await?
+                    }
                 };
-                subs::set_collect_result(&mut conn, &report.id, &period.label(), &result).await?;
+                drop(claim);
+                let outcome = match outcome {
+                    Outcome::Failed { error } => Outcome::Failed {
+                        error: crate::config::scrub(&error).into_owned(),
+                    },
+                    other => other,
+                };
+                if !matches!(outcome, Outcome::NoSource | Outcome::Busy) {
+                    let result = subs::CollectResult {
+                        unit: unit.to_string(),
+                        at: now,
+                        outcome: outcome.as_str().to_string(),
+                        detail: outcome.detail(),
+                        http_status,
+                    };
+                    let job = WriteJob::Result {
+                        report: &report.id,
+                        period: period.label(),
+                        result,
+                    };
+                    sender.send(job).await.map_err(|_| writer_gone())?;
+                }
+                Ok::<_, CollectError>(UnitOutcome {
+                    report: report.id.clone(),
+                    period,
+                    unit: unit.to_string(),
+                    outcome,
+                    http_status,
+                })
+            });
+        }
+        futures_util::future::join_all(passes).await
+    };
+    let (outcomes, written) = tokio::join!(passes, writer);
+    // The writer's own error first: a pass whose write it dropped only knows
+    // that the writer went away.
+    written?;
+    outcomes.into_iter().collect()
+}
+
+/// How many writes one transaction of a pass's writer commits at most.
+const WRITE_BATCH: usize = 512;
+
+/// A write a collection pass hands to its writer.
+enum WriteJob<'a> {
+    /// A file judged, to store; the outcome is answered once committed.
+    File {
+        prepared: Box<Prepared<'a>>,
+        reply: tokio::sync::oneshot::Sender<Outcome>,
+    },
+    /// What a unit's collection came to, for `status`.
+    Result {
+        report: &'a str,
+        period: String,
+        result: subs::CollectResult,
+    },
+}
+
+fn writer_gone() -> CollectError {
+    CollectError::Store(StoreError::Corrupt("the collection's writer stopped".into()))
+}
+
+/// The pass's one writer: takes the writes queued so far (at most
+/// [`WRITE_BATCH`]) and commits them in one transaction, until every pass is
+/// done. Outcomes are answered only after the commit.
+async fn write_loop(store: &Store, mut queue: tokio::sync::mpsc::Receiver<WriteJob<'_>>) -> Result<(), CollectError> {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < WRITE_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            Ok::<_, CollectError>(UnitOutcome {
-                report: report.id.clone(),
-                period,
-                unit: unit.to_string(),
-                outcome,
-                http_status,
-            })
-        });
+        }
+        let mut tx = store.write().await?;
+        let mut replies = Vec::with_capacity(batch.len());
+        for job in batch {
+            match job {
+                WriteJob::File { prepared, reply } => {
+                    let outcome = apply(&mut tx, &prepared).await?;
+                    replies.push((reply, outcome));
+                }
+                WriteJob::Result { report, period, result } => {
+                    subs::set_collect_result(&mut tx, report, &period, &result).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        for (reply, outcome) in replies {
+            // A pass that stopped waiting has nothing left to tell.
+            let _ = reply.send(outcome);
+        }
     }
-    futures_util::future::join_all(passes).await.into_iter().collect()
+    Ok(())
 }
 
 /// Parses a file in `format` for `report`, within `limits`.
@@ -307,14 +380,16 @@ struct Pass<'a> {
     now: DateTime<Utc>,
 }
 
-async fn collect_one(
-    config: &Config,
+#[allow(clippy::too_many_arguments)]
+async fn collect_one<'a>(
+    config: &'a Config,
     store: &Store,
-    report: &Report,
+    writer: &tokio::sync::mpsc::Sender<WriteJob<'a>>,
+    report: &'a Report,
     period: Period,
-    unit: &str,
+    unit: &'a str,
     source: &Source,
-    pass: &Pass<'_>,
+    pass: &Pass<'a>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
     let (force, fingerprint) = (pass.force, pass.judged_by);
     let limit = config.collection.max_body_bytes;
@@ -382,7 +457,14 @@ async fn collect_one(
         before,
         cache,
     };
-    let outcome = judge_and_store(config, store, report, period, unit, read, pass).await?;
+    let prepared = judge(config, report, period, unit, read, pass).await;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job = WriteJob::File {
+        prepared: Box::new(prepared),
+        reply,
+    };
+    writer.send(job).await.map_err(|_| writer_gone())?;
+    let outcome = answer.await.map_err(|_| writer_gone())?;
     Ok((outcome, http_status))
 }
 
@@ -445,7 +527,8 @@ pub async fn record_file(
         force: false,
         now,
     };
-    let outcome = judge_and_store(config, store, report, period, unit, read, &pass).await?;
+    let prepared = judge(config, report, period, unit, read, &pass).await;
+    let outcome = store_now(store, &prepared).await?;
     drop(claim);
     let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
     let result = subs::CollectResult {
@@ -459,20 +542,48 @@ pub async fn record_file(
     Ok(outcome)
 }
 
-/// Parses, validates and stores a file read for a unit: a new revision, a
-/// rejection kept with its error, or nothing when it is the file already seen.
-async fn judge_and_store(
+/// A file read for a unit, parsed and validated, ready to store.
+struct Prepared<'a> {
+    report: &'a Report,
+    period: String,
+    unit: &'a str,
+    hash: String,
+    force: bool,
+    fingerprint: &'a str,
+    /// For an HTTP source: the URL's hash and the validators to keep.
+    cache: Option<(String, subs::Validators)>,
+    now: DateTime<Utc>,
+    /// None: the file already seen (and settled) before it was parsed.
+    judged: Option<Judged>,
+}
+
+/// An accepted file's figures, cases and task reports.
+type Accepted = (
+    std::collections::BTreeMap<String, i64>,
+    Vec<submission::CaseRecord>,
+    Vec<submission::TaskReport>,
+);
+
+/// What judging a new file came to.
+struct Judged {
+    submitted_at: DateTime<Utc>,
+    source: String,
+    format: &'static str,
+    verdict: Result<Accepted, String>,
+}
+
+/// Parses and validates a file read for a unit (nothing stored yet): nothing
+/// to judge when it is the file already seen.
+async fn judge<'a>(
     config: &Config,
-    store: &Store,
-    report: &Report,
+    report: &'a Report,
     period: Period,
-    unit: &str,
+    unit: &'a str,
     read: Read,
-    pass: &Pass<'_>,
-) -> Result<Outcome, CollectError> {
+    pass: &Pass<'a>,
+) -> Prepared<'a> {
     let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
     let period_label = period.label();
-    let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
     let Read {
         fetched,
         format,
@@ -481,12 +592,19 @@ async fn judge_and_store(
         cache,
     } = read;
     let hash = hex(&Sha256::digest(&fetched.bytes));
-    let unchanged =
-        |last: &Option<subs::LastSeen>| !force && last.as_ref().is_some_and(|l| l.content_hash == hash && settled(l));
-    if unchanged(&before) {
-        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-        keep_validators(&mut conn, cache.as_ref(), report, &period_label, unit, now).await?;
-        return Ok(Outcome::Unchanged);
+    let mut prepared = Prepared {
+        report,
+        period: period_label,
+        unit,
+        hash,
+        force,
+        fingerprint,
+        cache,
+        now,
+        judged: None,
+    };
+    if prepared.unchanged(&before) {
+        return prepared;
     }
 
     // Off the async runtime: a big workbook takes CPU time, not a worker.
@@ -503,17 +621,6 @@ async fn judge_and_store(
         .map(|t| t.with_timezone(&Utc))
         .filter(|_| trust_declared);
     let submitted_at = submission_time(&config.regime, report, period, declared, fetched.modified, now);
-    let new = NewSubmission {
-        report: &report.id,
-        period: &period_label,
-        unit,
-        content_hash: &hash,
-        submitted_at,
-        collected_at: now,
-        source: &fetched.location,
-        format: format.as_str(),
-        fingerprint,
-    };
     let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub, &config.regime.case_rules)
@@ -521,46 +628,98 @@ async fn judge_and_store(
             .map_err(|faults| submission::describe(&faults, lang))
     });
     let verdict = verdict.map_err(|e| crate::config::scrub(&e).into_owned());
-    // Check and insert under SQLite's write lock, so two passes reading the
-    // same new file at once store it once.
-    let mut tx = store.write().await?;
-    let last = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?;
-    // Unchanged meanwhile, or (forced or re-judged) the same file accepted
-    // again: no new revision.
-    let same_accepted = verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == hash && l.accepted);
-    if unchanged(&last) || same_accepted {
-        keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
-        tx.commit().await?;
+    prepared.judged = Some(Judged {
+        submitted_at,
+        source: fetched.location,
+        format: format.as_str(),
+        verdict,
+    });
+    prepared
+}
+
+impl Prepared<'_> {
+    /// Seen before and judged under this config (an accepted file stays in force).
+    fn settled(&self, last: &subs::LastSeen) -> bool {
+        last.accepted || last.fingerprint.as_deref() == Some(self.fingerprint)
+    }
+
+    fn unchanged(&self, last: &Option<subs::LastSeen>) -> bool {
+        !self.force
+            && last
+                .as_ref()
+                .is_some_and(|l| l.content_hash == self.hash && self.settled(l))
+    }
+}
+
+/// Stores one prepared file in a write transaction of its own (a file
+/// handed in outside a collection pass).
+async fn store_now(store: &Store, prepared: &Prepared<'_>) -> Result<Outcome, CollectError> {
+    if prepared.judged.is_none() && prepared.cache.is_none() {
         return Ok(Outcome::Unchanged);
     }
-    let outcome = match verdict {
+    let mut tx = store.write().await?;
+    let outcome = apply(&mut tx, prepared).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Stores a prepared file inside the caller's write transaction: a new
+/// revision, a rejection kept with its error, or nothing when it is the file
+/// already seen. The last file seen is read again under the write lock, so
+/// two passes reading the same new file at once store it once.
+async fn apply(tx: &mut sqlx::SqliteConnection, p: &Prepared<'_>) -> Result<Outcome, StoreError> {
+    let (report, unit, period_label) = (p.report, p.unit, p.period.as_str());
+    let Some(judged) = &p.judged else {
+        keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
+        return Ok(Outcome::Unchanged);
+    };
+    let last = subs::last_seen(tx, &report.id, period_label, unit).await?;
+    // Unchanged meanwhile, or (forced or re-judged) the same file accepted
+    // again: no new revision.
+    let same_accepted = judged.verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == p.hash && l.accepted);
+    if p.unchanged(&last) || same_accepted {
+        keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
+        return Ok(Outcome::Unchanged);
+    }
+    let submitted_at = judged.submitted_at;
+    let new = NewSubmission {
+        report: &report.id,
+        period: period_label,
+        unit,
+        content_hash: &p.hash,
+        submitted_at,
+        collected_at: p.now,
+        source: &judged.source,
+        format: judged.format,
+        fingerprint: p.fingerprint,
+    };
+    let outcome = match &judged.verdict {
         Ok((metrics, reported_cases, task_reports)) => {
-            let revision = subs::insert_accepted(&mut tx, &new, &metrics).await?;
-            cases::record(&mut tx, unit, &report.id, &period_label, submitted_at, &reported_cases).await?;
+            let revision = subs::insert_accepted(tx, &new, metrics).await?;
+            cases::record(tx, unit, &report.id, period_label, submitted_at, reported_cases).await?;
             let progress: Vec<crate::domain::briefing::Progress> = task_reports
-                .into_iter()
+                .iter()
                 .map(|t| crate::domain::briefing::Progress {
-                    task: t.id,
+                    task: t.id.clone(),
                     unit: Some(unit.to_string()),
                     status: t.status,
-                    note: t.note,
+                    note: t.note.clone(),
                     at: submitted_at,
                 })
                 .collect();
             let source = crate::store::briefing::ProgressSource::Submission {
                 report: &report.id,
-                period: &period_label,
+                period: period_label,
             };
-            crate::store::briefing::record_progress(&mut tx, &progress, source).await?;
+            crate::store::briefing::record_progress(tx, &progress, source).await?;
             Outcome::NewRevision { revision, submitted_at }
         }
         Err(error) => {
-            subs::insert_rejected(&mut tx, &new, &error).await?;
-            Outcome::Rejected { error }
+            subs::insert_rejected(tx, &new, error).await?;
+            Outcome::Rejected { error: error.clone() }
         }
     };
-    keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
-    tx.commit().await?;
+    keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
     Ok(outcome)
 }
 

@@ -7,6 +7,8 @@
 //! limits for complex or remote cases are totals that replace the base limit;
 //! recorded extensions (denunciations) are added after it, one by one.
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate};
 
 use super::calendar::WorkCalendar;
@@ -219,12 +221,16 @@ pub struct CaseLine<'a> {
 /// Evaluates every case on `today`. Cases whose kind has no rule (a rule removed
 /// from the config since) are left out; they stay stored.
 pub fn evaluate_all<'a>(regime: &'a Regime, cases: &'a [Case], today: NaiveDate) -> Vec<CaseLine<'a>> {
+    let units = regime.units_by_id();
     cases
         .iter()
         .filter_map(|case| {
             // A unit removed from the config, or closed before `today`, leaves
             // the digests and the status; its cases stay stored.
-            let unit = regime.unit(&case.unit).filter(|u| u.exists_during(today, today))?;
+            let unit = units
+                .get(case.unit.as_str())
+                .copied()
+                .filter(|u| u.exists_during(today, today))?;
             let rule = rule_for(&regime.case_rules, &case.kind, case.received_on)?;
             let remote = unit.remote_area;
             Some(CaseLine {
@@ -234,6 +240,16 @@ pub fn evaluate_all<'a>(regime: &'a Regime, cases: &'a [Case], today: NaiveDate)
             })
         })
         .collect()
+}
+
+/// How many of `lines` each unit has in a state `pick` accepts: one pass,
+/// looked up per unit, instead of a scan of every line per unit.
+pub fn count_by_unit<'a>(lines: &[CaseLine<'a>], pick: impl Fn(CaseState) -> bool) -> HashMap<&'a str, usize> {
+    let mut out: HashMap<&'a str, usize> = HashMap::new();
+    for l in lines.iter().filter(|l| pick(l.eval.state)) {
+        *out.entry(l.case.unit.as_str()).or_default() += 1;
+    }
+    out
 }
 
 fn limit_days(span: Span) -> u32 {

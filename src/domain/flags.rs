@@ -280,6 +280,11 @@ fn shortfall_phrase(regime: &Regime, s: &Shortfall) -> String {
 /// The summary's "Cần lưu ý" part in Telegram HTML, starting with a blank
 /// line; empty when nothing is flagged.
 pub fn attention(regime: &Regime, flags: &Flags) -> String {
+    attention_capped(regime, flags, None)
+}
+
+/// [`attention`] naming at most `cap` units, the rest counted.
+pub fn attention_capped(regime: &Regime, flags: &Flags, cap: Option<usize>) -> String {
     if flags.is_empty() {
         return String::new();
     }
@@ -307,7 +312,8 @@ pub fn attention(regime: &Regime, flags: &Flags) -> String {
     }
     if !flags.units.is_empty() {
         out.push_str(if en { "\nUnits:" } else { "\nĐơn vị:" });
-        for u in &flags.units {
+        let shown = cap.map_or(flags.units.len(), |c| c.min(flags.units.len()));
+        for u in &flags.units[..shown] {
             let parts: Vec<String> = u
                 .worsened
                 .iter()
@@ -315,6 +321,14 @@ pub fn attention(regime: &Regime, flags: &Flags) -> String {
                 .chain(u.below_target.iter().map(|s| shortfall_phrase(regime, s)))
                 .collect();
             out.push_str(&format!("\n• {} — {}", escape_html(&u.name), parts.join("; ")));
+        }
+        let rest = flags.units.len() - shown;
+        if rest > 0 {
+            out.push_str(&if en {
+                format!("\n• and {rest} more units")
+            } else {
+                format!("\n• và {rest} đơn vị khác")
+            });
         }
     }
     out

@@ -221,11 +221,13 @@ pub fn period_status<'a>(
     facts: &'a [UnitFacts],
     d: &Deadlines,
 ) -> Vec<UnitStatus<'a>> {
+    let by_unit: std::collections::HashMap<&str, &UnitFacts> =
+        facts.iter().rev().map(|f| (f.unit.as_str(), f)).collect();
     regime
         .expected_units(report, period)
         .into_iter()
         .map(|unit| {
-            let f = facts.iter().find(|f| f.unit == unit.id);
+            let f = by_unit.get(unit.id.as_str()).copied();
             UnitStatus {
                 unit,
                 state: unit_state(d, f),
@@ -463,12 +465,11 @@ pub fn plan_case_digest(
         return None;
     }
     let atoms: Vec<String> = overdue.iter().map(|l| render::case_atom(l)).collect();
+    let listed: Option<std::collections::HashSet<&str>> =
+        previous.map(|p| p.atoms.iter().map(String::as_str).collect());
     let newly: Vec<String> = atoms
         .iter()
-        .filter(|a| match previous {
-            Some(p) => !p.atoms.contains(a),
-            None => false,
-        })
+        .filter(|a| listed.as_ref().is_some_and(|l| !l.contains(a.as_str())))
         .cloned()
         .collect();
     let mut units: Vec<String> = overdue.iter().map(|l| l.case.unit.clone()).collect();

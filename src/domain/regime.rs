@@ -42,6 +42,11 @@ impl Regime {
         self.units.iter().find(|u| u.id == id)
     }
 
+    /// Every unit by its id, for callers that look up many units at once.
+    pub fn units_by_id(&self) -> std::collections::HashMap<&str, &Unit> {
+        self.units.iter().map(|u| (u.id.as_str(), u)).collect()
+    }
+
     pub fn report(&self, id: &str) -> Option<&Report> {
         self.reports.iter().find(|r| r.id == id)
     }
@@ -49,10 +54,13 @@ impl Regime {
     /// The units expected to send `report` for `period`: the report's units that
     /// exist during the period, in config order.
     pub fn expected_units<'a>(&'a self, report: &'a Report, period: Period) -> Vec<&'a Unit> {
+        // One map per call, not a search per unit: a national office has
+        // thousands of units.
+        let by_id = self.units_by_id();
         report
             .units
             .iter()
-            .filter_map(|id| self.unit(id))
+            .filter_map(|id| by_id.get(id.as_str()).copied())
             .filter(|u| u.exists_during(period.first_day(), period.last_day()))
             .collect()
     }

@@ -1,6 +1,8 @@
 //! Chat messages, in Telegram HTML. Every dynamic string is escaped here;
 //! wording follows domain.md (Vietnamese by default, English as an option).
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 
 use super::case::{CaseLine, CaseState, Stage};
@@ -283,7 +285,19 @@ pub const DIGEST_CASES_PER_UNIT: usize = 5;
 /// 📋 The case digest: overdue cases per unit (worst first, newly overdue
 /// marked), then cases due soon. Names a case by reference, kind, dates and
 /// days overdue only.
+/// Within [`MAX_CHAT_LEN`]: at a large scale the units with the most cases
+/// first and "và N đơn vị khác".
 pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[String], now: DateTime<Utc>) -> String {
+    first_fitting(|cap| case_digest_capped(regime, lines, newly_overdue, now, cap))
+}
+
+fn case_digest_capped(
+    regime: &Regime,
+    lines: &[CaseLine<'_>],
+    newly_overdue: &[String],
+    now: DateTime<Utc>,
+    cap: Option<usize>,
+) -> String {
     let en = en(regime);
     let today = text::date(local(regime, now).date_naive());
     let overdue: Vec<&CaseLine<'_>> = lines.iter().filter(|l| l.eval.state == CaseState::Overdue).collect();
@@ -316,28 +330,25 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
         (Stage::Resolve, true) => "resolve by",
     };
     let due = |l: &CaseLine<'_>| l.eval.due.map(text::date).unwrap_or_else(|| "—".into());
+    let newly: HashSet<&str> = newly_overdue.iter().map(String::as_str).collect();
     let section = |out: &mut String, title: &str, group: &[&CaseLine<'_>], overdue: bool| {
         if group.is_empty() {
             return;
         }
         out.push_str(&format!("\n\n<b>{title}</b>"));
         // Units with the most cases first, then in config order.
+        let mut by_unit: HashMap<&str, Vec<&CaseLine<'_>>> = HashMap::new();
+        for l in group {
+            by_unit.entry(l.case.unit.as_str()).or_default().push(l);
+        }
         let mut units: Vec<(&Unit, Vec<&CaseLine<'_>>)> = regime
             .units
             .iter()
-            .map(|u| {
-                (
-                    u,
-                    group
-                        .iter()
-                        .filter(|l| l.case.unit == u.id)
-                        .copied()
-                        .collect::<Vec<_>>(),
-                )
-            })
-            .filter(|(_, ls)| !ls.is_empty())
+            .filter_map(|u| by_unit.remove(u.id.as_str()).map(|ls| (u, ls)))
             .collect();
         units.sort_by_key(|(_, ls)| std::cmp::Reverse(ls.len()));
+        let hidden = cap.map_or(0, |cap| units.len().saturating_sub(cap));
+        units.truncate(units.len() - hidden);
         for (unit, mut ls) in units {
             if overdue {
                 ls.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
@@ -365,7 +376,7 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
                     } else {
                         format!(" · quá hạn {days} ngày")
                     });
-                    if newly_overdue.iter().any(|a| *a == case_atom(l)) {
+                    if newly.contains(case_atom(l).as_str()) {
                         line.push_str(if en { " (new)" } else { " (mới)" });
                     }
                 }
@@ -379,6 +390,9 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
                     format!("\n   và {rest} đơn khác")
                 });
             }
+        }
+        if hidden > 0 {
+            out.push_str(&format!("\n• {}", more_units(hidden, en)));
         }
     };
     section(&mut out, if en { "Overdue" } else { "Quá hạn" }, &overdue, true);
@@ -443,8 +457,66 @@ fn short_state(state: UnitState, en: bool) -> &'static str {
     }
 }
 
-/// 📊 The summary of a report-period, in Telegram HTML.
+/// At most this many characters (as Telegram counts them) of a summary or a
+/// digest go to a chat: three messages once split, whatever the scale.
+pub const MAX_CHAT_LEN: usize = 3 * 3_500;
+
+/// The lengths a list of units is cut to, in turn, until a text fits
+/// [`MAX_CHAT_LEN`]: none first (a small office reads every unit), then ever
+/// fewer.
+const CAPS: [Option<usize>; 7] = [None, Some(40), Some(20), Some(10), Some(5), Some(2), Some(0)];
+
+/// "và N đơn vị khác": what a list cut at a cap says of the rest.
+fn more_units(rest: usize, en: bool) -> String {
+    if en {
+        format!("and {rest} more units")
+    } else {
+        format!("và {rest} đơn vị khác")
+    }
+}
+
+/// The first `cap` of `items` (all without a cap), and the rest counted.
+fn capped(mut items: Vec<String>, cap: Option<usize>, en: bool) -> Vec<String> {
+    if let Some(cap) = cap
+        && items.len() > cap
+    {
+        let rest = items.len() - cap;
+        items.truncate(cap);
+        items.push(more_units(rest, en));
+    }
+    items
+}
+
+/// The first of `texts` (rendered with ever smaller caps) that fits a chat.
+fn first_fitting(mut render: impl FnMut(Option<usize>) -> String) -> String {
+    let mut last = String::new();
+    for cap in CAPS {
+        last = render(cap);
+        if text::telegram_len(&last) <= MAX_CHAT_LEN {
+            break;
+        }
+    }
+    last
+}
+
+/// 📊 The summary of a report-period with what needs attention, as it goes to
+/// the chat: every unit named in a small office; at a large scale the totals,
+/// the worst units first and "và N đơn vị khác", within [`MAX_CHAT_LEN`]
+/// (the full table is in the spreadsheet).
+pub fn summary_message(regime: &Regime, report: &Report, s: &Summary) -> String {
+    first_fitting(|cap| {
+        let mut out = summary_capped(regime, report, s, cap);
+        out.push_str(&super::flags::attention_capped(regime, &s.flags, cap));
+        out
+    })
+}
+
+/// 📊 The summary of a report-period, in Telegram HTML, every unit named.
 pub fn summary(regime: &Regime, report: &Report, s: &Summary) -> String {
+    summary_capped(regime, report, s, None)
+}
+
+fn summary_capped(regime: &Regime, report: &Report, s: &Summary, cap: Option<usize>) -> String {
     let en = en(regime);
     let lang = regime.language;
     let names = |state: UnitState| -> Vec<String> {
@@ -474,13 +546,14 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
             s.count(UnitState::Late)
         )
     };
-    let late = names(UnitState::Late);
+    let late = capped(names(UnitState::Late), cap, en);
     if !late.is_empty() {
         out.push_str(&format!(" ({})", late.join(", ")));
     }
     out.push('.');
     let mut outstanding = names(UnitState::Missing);
     outstanding.extend(names(UnitState::Invalid));
+    let outstanding = capped(outstanding, cap, en);
     if !outstanding.is_empty() {
         out.push_str(&format!(
             "
@@ -574,7 +647,24 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
             .chain((1..=report.metrics.len() + report.indicators.len()).map(|n| format!("({n})")))
             .collect::<Vec<_>>(),
     ];
-    for r in &s.rows {
+    // Cut: the worst units first (not in, invalid, late, then by overdue
+    // cases), the rest counted below the table.
+    let mut shown: Vec<&super::summary::UnitRow> = s.rows.iter().collect();
+    let mut hidden = 0;
+    if let Some(cap) = cap
+        && shown.len() > cap
+    {
+        let rank = |st: UnitState| match st {
+            UnitState::Missing => 0,
+            UnitState::Invalid => 1,
+            UnitState::Late => 2,
+            _ => 3,
+        };
+        shown.sort_by_key(|r| (rank(r.state), std::cmp::Reverse(r.overdue_cases)));
+        hidden = shown.len() - cap;
+        shown.truncate(cap);
+    }
+    for r in shown {
         let mut row = vec![r.name.clone(), short_state(r.state, en).to_string()];
         for m in &report.metrics {
             row.push(r.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
@@ -608,6 +698,17 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         if en { "By unit" } else { "Theo đơn vị" },
         escape_html(&text::align_columns(&rows, 2).join("\n"))
     ));
+    if hidden > 0 {
+        out.push_str(&format!(
+            "\n{}{}",
+            more_units(hidden, en),
+            if en {
+                " — the full table is in the spreadsheet"
+            } else {
+                " — bảng đầy đủ trong tệp Excel"
+            }
+        ));
+    }
     let legend: Vec<String> = report
         .metrics
         .iter()
@@ -623,8 +724,12 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
     ));
 
     // Open errors and overdue cases.
-    let errors: Vec<String> = s
-        .rows
+    let with_errors: Vec<&super::summary::UnitRow> = s.rows.iter().filter(|r| !r.errors.is_empty()).collect();
+    let (with_errors, errors_hidden) = match cap {
+        Some(cap) if with_errors.len() > cap => (&with_errors[..cap], with_errors.len() - cap),
+        _ => (&with_errors[..], 0),
+    };
+    let mut errors: Vec<String> = with_errors
         .iter()
         .flat_map(|r| {
             r.errors
@@ -632,6 +737,9 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
                 .map(move |e| format!("• {}: {}", escape_html(&r.name), escape_html(e)))
         })
         .collect();
+    if errors_hidden > 0 {
+        errors.push(format!("• {}", more_units(errors_hidden, en)));
+    }
     if !errors.is_empty() {
         out.push_str(&format!(
             "
@@ -646,12 +754,18 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
             errors.join("\n")
         ));
     }
-    let overdue: Vec<String> = s
-        .rows
-        .iter()
-        .filter(|r| r.overdue_cases > 0)
-        .map(|r| format!("{} {}", escape_html(&r.name), r.overdue_cases))
-        .collect();
+    let mut with_overdue: Vec<&super::summary::UnitRow> = s.rows.iter().filter(|r| r.overdue_cases > 0).collect();
+    if cap.is_some() {
+        with_overdue.sort_by_key(|r| std::cmp::Reverse(r.overdue_cases));
+    }
+    let overdue: Vec<String> = capped(
+        with_overdue
+            .iter()
+            .map(|r| format!("{} {}", escape_html(&r.name), r.overdue_cases))
+            .collect(),
+        cap,
+        en,
+    );
     if !overdue.is_empty() {
         let n: usize = s.rows.iter().map(|r| r.overdue_cases).sum();
         out.push_str(&if en {
@@ -824,5 +938,159 @@ Quá hạn: 8 đơn tại 2 đơn vị; sắp đến hạn: 1 đơn.
         }
         let long = "x".repeat(10_000);
         assert!(config_error(&regime, &long).contains("có 1 lỗi, nên"));
+    }
+
+    fn big_regime(n: usize) -> Regime {
+        let mut r = regime();
+        r.units = (0..n)
+            .map(|i| unit(&format!("u{i:05}"), &format!("Xã Phước Hòa số {i}")))
+            .collect();
+        r
+    }
+
+    fn big_report(units: &[Unit]) -> Report {
+        use crate::domain::deadline::{DueRule, ReportTiming};
+        use crate::domain::period::PeriodKind;
+        use crate::domain::regime::Metric;
+        Report {
+            id: "9m".into(),
+            title: "Báo cáo giao ban 9 tháng".into(),
+            timing: ReportTiming {
+                period_kind: PeriodKind::NineMonths,
+                cutoff_day: Some(14),
+                due: DueRule::DayOfLastMonth {
+                    day: 18,
+                    time: chrono::NaiveTime::from_hms_opt(17, 0, 0).expect("time"),
+                },
+                roll_to_working_day: true,
+                grace: "1wd".parse().expect("span"),
+                remind_before: vec![],
+                repeat_late_every: None,
+                repeat_late_max: 0,
+            },
+            units: units.iter().map(|u| u.id.clone()).collect(),
+            metrics: ["m_a", "m_b", "m_c", "m_d", "m_e", "m_f", "m_g"]
+                .iter()
+                .map(|k| Metric {
+                    key: (*k).into(),
+                    label: format!("Chỉ tiêu {k}"),
+                    aliases: vec![],
+                    required: true,
+                    better: None,
+                })
+                .collect(),
+            rules: vec![],
+            indicators: vec![],
+            summary_when_complete: true,
+        }
+    }
+
+    fn big_summary(units: &[Unit], report: &Report) -> Summary {
+        let at = Utc.with_ymd_and_hms(2024, 9, 26, 10, 0, 0).single().expect("time");
+        let rows = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| crate::domain::summary::UnitRow {
+                unit: u.id.clone(),
+                name: u.name.clone(),
+                state: match i % 10 {
+                    0 => UnitState::Late,
+                    1 => UnitState::Missing,
+                    2 => UnitState::Invalid,
+                    _ => UnitState::OnTime,
+                },
+                received_at: None,
+                metrics: report
+                    .metrics
+                    .iter()
+                    .map(|m| (m.key.clone(), 1000 + i as i64))
+                    .collect(),
+                indicators: vec![],
+                errors: if i % 10 == 2 {
+                    vec!["thiếu cột m_a".into()]
+                } else {
+                    vec![]
+                },
+                overdue_cases: i % 7,
+            })
+            .collect();
+        Summary {
+            report: report.id.clone(),
+            period: Period {
+                kind: crate::domain::period::PeriodKind::NineMonths,
+                year: 2024,
+                index: 1,
+            },
+            at,
+            due: at,
+            late_after: at,
+            rows,
+            totals: report.metrics.iter().map(|m| (m.key.clone(), 1)).collect(),
+            indicators: vec![],
+            previous: None,
+            last_year: None,
+            flags: Default::default(),
+        }
+    }
+
+    fn messages(html: &str) -> usize {
+        text::split_html(html, text::TELEGRAM_MAX_LEN).len()
+    }
+
+    #[test]
+    fn a_summary_of_ten_thousand_units_is_at_most_three_messages_worst_first() {
+        let regime = big_regime(10_000);
+        let report = big_report(&regime.units);
+        let s = big_summary(&regime.units, &report);
+        let text = summary_message(&regime, &report, &s);
+        assert!(messages(&text) <= 3, "{} messages", messages(&text));
+        assert!(text.contains("đơn vị khác"), "{text}");
+        assert!(text.contains("bảng đầy đủ trong tệp Excel"), "{text}");
+        assert!(text.contains("Đã nhận 8000/10000 đơn vị"), "{text}");
+        // The worst units first: units not in, those with the most overdue
+        // cases at the top; no on-time unit.
+        let table = text.split("<pre>").nth(1).expect("table");
+        let first = table.lines().nth(1).expect("a row");
+        assert!(first.starts_with("Xã Phước Hòa số 41 "), "{table}");
+        assert!(!table.contains("Xã Phước Hòa số 3 "), "{table}");
+    }
+
+    #[test]
+    fn a_small_office_summary_names_every_unit() {
+        let regime = big_regime(12);
+        let report = big_report(&regime.units);
+        let s = big_summary(&regime.units, &report);
+        let text = summary_message(&regime, &report, &s);
+        assert_eq!(text, summary(&regime, &report, &s));
+        assert!(!text.contains("đơn vị khác"), "{text}");
+        for u in &regime.units {
+            assert!(text.contains(&u.name), "{} missing", u.name);
+        }
+    }
+
+    #[test]
+    fn a_digest_of_ten_thousand_units_is_at_most_three_messages() {
+        let regime = big_regime(10_000);
+        let cases: Vec<Case> = regime
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(i, u)| {
+                (0..1 + i % 4).map(move |c| case(&u.id, &format!("KN-{i}-{c}"), "2024-06-01", "2024-06-11"))
+            })
+            .collect();
+        let today = NaiveDate::from_ymd_opt(2024, 9, 19).expect("date");
+        let lines = evaluate_all(&regime, &cases, today);
+        let now = Utc.with_ymd_and_hms(2024, 9, 19, 1, 0, 0).single().expect("time");
+        let text = case_digest(&regime, &lines, &[], now);
+        assert!(messages(&text) <= 3, "{} messages", messages(&text));
+        assert!(
+            text.contains(&format!("Quá hạn: {} đơn tại 10000 đơn vị", cases.len())),
+            "{text}"
+        );
+        assert!(text.contains("đơn vị khác"), "{text}");
+        // Units with the most cases come first.
+        assert!(text.contains("Xã Phước Hòa số 3: 4 đơn"), "{text}");
+        assert!(!text.contains("Xã Phước Hòa số 0: 1 đơn"), "{text}");
     }
 }

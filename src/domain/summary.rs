@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::case::{CaseLine, CaseState};
+use super::case::{CaseLine, CaseState, count_by_unit};
 use super::deadline::Deadlines;
 use super::period::Period;
 use super::plan::UnitStatus;
@@ -114,6 +114,7 @@ pub fn build(
     last_year: Option<Comparison>,
     at: DateTime<Utc>,
 ) -> Summary {
+    let overdue = count_by_unit(case_lines, |st| st == CaseState::Overdue);
     let rows: Vec<UnitRow> = statuses
         .iter()
         .map(|s| {
@@ -138,10 +139,7 @@ pub fn build(
                     .facts
                     .map(|f| f.open_errors().map(|r| r.error.clone()).collect())
                     .unwrap_or_default(),
-                overdue_cases: case_lines
-                    .iter()
-                    .filter(|l| l.case.unit == s.unit.id && l.eval.state == CaseState::Overdue)
-                    .count(),
+                overdue_cases: overdue.get(s.unit.id.as_str()).copied().unwrap_or(0),
             }
         })
         .collect();

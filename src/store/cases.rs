@@ -31,6 +31,10 @@ fn same(c: &Case, r: &CaseRecord) -> bool {
         && c.resolved_on == r.resolved_on
 }
 
+/// Case versions one INSERT statement carries (12 values each, well under
+/// SQLite's and PostgreSQL's limits on bound values).
+const INSERT_ROWS: usize = 64;
+
 /// Records the cases of an accepted submission: a new version for each case
 /// that is new or changed since the version in force at `submitted_at`.
 /// Returns how many versions were added.
@@ -50,34 +54,61 @@ pub async fn record(
         .into_iter()
         .map(|c| (c.reference.clone(), c))
         .collect();
-    let mut added = 0;
-    for r in cases {
+    let changed: Vec<(&CaseRecord, NaiveDate)> = cases
+        .iter()
         // Validation guarantees a received date; skip defensively otherwise.
-        let Some(received_on) = r.received_on else { continue };
-        if current.get(&r.reference).is_some_and(|c| same(c, r)) {
-            continue;
-        }
-        sqlx::query(
+        .filter_map(|r| r.received_on.map(|d| (r, d)))
+        .filter(|(r, _)| !current.get(&r.reference).is_some_and(|c| same(c, r)))
+        .collect();
+    // Many rows a statement: a unit reporting a hundred cases is a couple of
+    // statements, not a hundred.
+    for chunk in changed.chunks(INSERT_ROWS) {
+        let mut sql = String::from(
             "INSERT INTO case_versions
                (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(unit)
-        .bind(&r.reference)
-        .bind(&r.kind)
-        .bind(day(Some(received_on)))
-        .bind(day(r.accepted_on))
-        .bind(r.complex)
-        .bind(i64::from(r.extensions))
-        .bind(r.resolved)
-        .bind(day(r.resolved_on))
-        .bind(ts(submitted_at))
-        .bind(report)
-        .bind(period)
-        .execute(&mut *conn)
-        .await?;
-        added += 1;
+             VALUES ",
+        );
+        for k in 0..chunk.len() {
+            let p = k * 12;
+            if k > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7,
+                p + 8,
+                p + 9,
+                p + 10,
+                p + 11,
+                p + 12
+            ));
+        }
+        // Built from placeholders only: every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (r, received_on) in chunk {
+            query = query
+                .bind(unit)
+                .bind(&r.reference)
+                .bind(&r.kind)
+                .bind(day(Some(*received_on)))
+                .bind(day(r.accepted_on))
+                .bind(r.complex)
+                .bind(i64::from(r.extensions))
+                .bind(r.resolved)
+                .bind(day(r.resolved_on))
+                .bind(ts(submitted_at))
+                .bind(report)
+                .bind(period);
+        }
+        query.execute(&mut *conn).await?;
     }
+    let added = changed.len();
     Ok(added)
 }
 
@@ -88,19 +119,40 @@ pub async fn cases_at(
     unit: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Case>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
-         FROM case_versions v
-         WHERE v.submitted_at <= $1 AND ($2 IS NULL OR v.unit = $2)
-           AND v.id = (SELECT w.id FROM case_versions w
-                       WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
-                       ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
-         ORDER BY v.unit, v.ref",
-    )
-    .bind(ts(at))
-    .bind(unit)
-    .fetch_all(&mut *conn)
-    .await?;
+    // Two statements, not `($2 IS NULL OR v.unit = $2)`: that condition keeps
+    // the planner off the (unit, ref, submitted_at) index, so recording one
+    // unit's cases scanned every stored version.
+    let rows = match unit {
+        Some(unit) => {
+            sqlx::query(
+                "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
+                 FROM case_versions v
+                 WHERE v.unit = $2 AND v.submitted_at <= $1
+                   AND v.id = (SELECT w.id FROM case_versions w
+                               WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
+                               ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
+                 ORDER BY v.unit, v.ref",
+            )
+            .bind(ts(at))
+            .bind(unit)
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
+                 FROM case_versions v
+                 WHERE v.submitted_at <= $1
+                   AND v.id = (SELECT w.id FROM case_versions w
+                               WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
+                               ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
+                 ORDER BY v.unit, v.ref",
+            )
+            .bind(ts(at))
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
     rows.into_iter()
         .map(|r| {
             Ok(Case {

@@ -56,12 +56,22 @@ fn parse_list(s: &str) -> Vec<String> {
     serde_json::from_str(s).unwrap_or_default()
 }
 
+/// Where a kind of notice stands in its audience's queue: bulk text
+/// (summaries, case digests) after everything else, so an alert never waits
+/// behind it.
+pub fn priority_of(kind: &str) -> i64 {
+    match kind {
+        "summary" | "case_digest" => 1,
+        _ => 0,
+    }
+}
+
 /// Inserts a row unless its key exists; true when it was inserted.
 pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before, expires_at, audience,
-           reply_to)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (key) DO NOTHING",
+           reply_to, priority)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (key) DO NOTHING",
     )
     .bind(row.key)
     .bind(row.kind)
@@ -75,6 +85,7 @@ pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bo
     .bind(ts(row.expires_at))
     .bind(row.audience.key())
     .bind(row.reply_to)
+    .bind(priority_of(row.kind))
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -149,7 +160,8 @@ pub enum Head {
 }
 
 /// Claims the oldest pending row of `audience` whose planned time has come
-/// (`not_before <= at`), unless it waits for a retry or another process's
+/// (`not_before <= at`; alerts before bulk text, see [`priority_of`]),
+/// unless it waits for a retry or another process's
 /// live lease covers it. Only the head is ever claimed, so messages to one
 /// chat go out in order even with several delivering processes. The claim
 /// is one conditional UPDATE (compare-and-set on the lease), the same on
@@ -172,7 +184,7 @@ pub async fn claim_head(
         "SELECT id, key, kind, report, period, units, text, not_before, attempts, next_attempt_at,
            expires_at, audience, last_error, claimed_by, lease_until, reply_to
          FROM outbox WHERE state = 'pending' AND audience = $1 AND not_before <= $2
-         ORDER BY id LIMIT 1",
+         ORDER BY priority, id LIMIT 1",
     )
     .bind(audience.key())
     .bind(ts(at))
