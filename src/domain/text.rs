@@ -73,20 +73,52 @@ where
     format!("{} {word} {}", time(t), date(t.date_naive()))
 }
 
-/// A lateness or age in words, rounded down: vi `2 ngày`, `5 giờ`, `12 phút`.
+/// A lateness or age in words, rounded down: vi `3 ngày`, `1 ngày 16 giờ`,
+/// `5 giờ`, `12 phút`. Under two days the hours are told too (`1 ngày`
+/// alone would hide most of a day).
 pub fn elapsed(seconds: i64, lang: Language) -> String {
     let s = seconds.max(0);
-    let (n, vi, en) = if s >= 86_400 {
-        (s / 86_400, "ngày", "day")
-    } else if s >= 3_600 {
-        (s / 3_600, "giờ", "hour")
-    } else {
-        ((s / 60).max(1), "phút", "minute")
+    let en = lang.is_english();
+    let say = |n: i64, vi: &str, one: &str| {
+        if en {
+            format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+        } else {
+            format!("{n} {vi}")
+        }
     };
-    if lang.is_english() {
-        format!("{n} {en}{}", if n == 1 { "" } else { "s" })
+    if s >= 2 * 86_400 {
+        say(s / 86_400, "ngày", "day")
+    } else if s >= 86_400 {
+        let hours = (s % 86_400) / 3_600;
+        if hours == 0 {
+            say(1, "ngày", "day")
+        } else if en {
+            format!("{} {}", say(1, "ngày", "day"), say(hours, "giờ", "hour"))
+        } else {
+            format!("1 ngày {hours} giờ")
+        }
+    } else if s >= 3_600 {
+        say(s / 3_600, "giờ", "hour")
     } else {
-        format!("{n} {vi}")
+        say((s / 60).max(1), "phút", "minute")
+    }
+}
+
+/// `title` followed by the period's name, the period said once: a title that
+/// ends with the words the name begins with shares them (`Báo cáo giao ban 9
+/// tháng` + `9 tháng năm 2024` → `Báo cáo giao ban 9 tháng năm 2024`); else the
+/// two are joined by a dash (`Báo cáo tuần — tuần 41/2024` stays readable).
+pub fn title_with_period(title: &str, period_name: &str) -> String {
+    let t: Vec<&str> = title.split_whitespace().collect();
+    let p: Vec<&str> = period_name.split_whitespace().collect();
+    let same = |a: &str, b: &str| a.to_lowercase() == b.to_lowercase();
+    let overlap = (1..=t.len().min(p.len()))
+        .rev()
+        .find(|&k| (0..k).all(|i| same(t[t.len() - k + i], p[i])));
+    match overlap {
+        Some(k) if k < p.len() => format!("{} {}", t.join(" "), p[k..].join(" ")),
+        _ if title.trim().is_empty() => period_name.to_string(),
+        _ => format!("{} — {period_name}", title.trim()),
     }
 }
 
@@ -416,6 +448,25 @@ mod tests {
         assert_eq!(elapsed(5 * 3_600, Language::Vi), "5 giờ");
         assert_eq!(elapsed(30, Language::Vi), "1 phút");
         assert_eq!(elapsed(86_400, Language::En), "1 day");
+        assert_eq!(elapsed(86_400 + 16 * 3_600 + 59, Language::Vi), "1 ngày 16 giờ");
+        assert_eq!(elapsed(86_400 + 3_600, Language::En), "1 day 1 hour");
+        assert_eq!(elapsed(47 * 3_600, Language::En), "1 day 23 hours");
+        assert_eq!(elapsed(3 * 86_400 + 20 * 3_600, Language::Vi), "3 ngày");
+    }
+
+    #[test]
+    fn a_title_that_names_the_period_kind_says_the_period_once() {
+        let table = [
+            ("Báo cáo giao ban 9 tháng", "9 tháng năm 2024", "Báo cáo giao ban 9 tháng năm 2024"),
+            ("Báo cáo giao ban quý", "quý III năm 2024", "Báo cáo giao ban quý III năm 2024"),
+            ("Báo cáo giao ban năm", "năm 2024", "Báo cáo giao ban năm 2024"),
+            ("Báo cáo tháng", "tháng 10/2024", "Báo cáo tháng 10/2024"),
+            ("Báo cáo giao ban", "9 tháng năm 2024", "Báo cáo giao ban — 9 tháng năm 2024"),
+            ("Báo cáo giao ban 9 tháng", "9 months of 2024", "Báo cáo giao ban 9 tháng — 9 months of 2024"),
+        ];
+        for (title, period, expected) in table {
+            assert_eq!(title_with_period(title, period), expected, "{title} + {period}");
+        }
     }
 
     #[test]
