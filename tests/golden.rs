@@ -189,7 +189,12 @@ fn golden(name: &str, text: &str) {
         return;
     }
     let expected = std::fs::read_to_string(&file).unwrap_or_default();
-    assert_eq!(expected.strip_suffix('\n').unwrap_or(&expected), text, "{}", file.display());
+    assert_eq!(
+        expected.strip_suffix('\n').unwrap_or(&expected),
+        text,
+        "{}",
+        file.display()
+    );
 }
 
 fn check(lang: &str) {

@@ -622,11 +622,7 @@ fn summary_table(regime: &Regime, report: &Report, s: &Summary) -> String {
     }));
     let table = text::align_columns(&rows, 2);
     let fits = table.iter().all(|l| l.chars().count() <= PHONE_COLUMNS);
-    let block = if fits {
-        table
-    } else {
-        unit_cards(&lines)
-    };
+    let block = if fits { table } else { unit_cards(&lines) };
     let legend: Vec<String> = report
         .metrics
         .iter()
@@ -655,12 +651,7 @@ fn unit_cards(lines: &[(String, String, Vec<String>)]) -> Vec<String> {
                 .collect()
         })
         .collect();
-    let cell = items
-        .iter()
-        .flatten()
-        .map(|c| c.chars().count())
-        .max()
-        .unwrap_or(0);
+    let cell = items.iter().flatten().map(|c| c.chars().count()).max().unwrap_or(0);
     let indent = 1;
     let per_line = ((PHONE_COLUMNS - indent + 2) / (cell + 2)).max(1);
     let mut out = Vec::new();

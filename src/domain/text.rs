@@ -457,12 +457,28 @@ mod tests {
     #[test]
     fn a_title_that_names_the_period_kind_says_the_period_once() {
         let table = [
-            ("Báo cáo giao ban 9 tháng", "9 tháng năm 2024", "Báo cáo giao ban 9 tháng năm 2024"),
-            ("Báo cáo giao ban quý", "quý III năm 2024", "Báo cáo giao ban quý III năm 2024"),
+            (
+                "Báo cáo giao ban 9 tháng",
+                "9 tháng năm 2024",
+                "Báo cáo giao ban 9 tháng năm 2024",
+            ),
+            (
+                "Báo cáo giao ban quý",
+                "quý III năm 2024",
+                "Báo cáo giao ban quý III năm 2024",
+            ),
             ("Báo cáo giao ban năm", "năm 2024", "Báo cáo giao ban năm 2024"),
             ("Báo cáo tháng", "tháng 10/2024", "Báo cáo tháng 10/2024"),
-            ("Báo cáo giao ban", "9 tháng năm 2024", "Báo cáo giao ban — 9 tháng năm 2024"),
-            ("Báo cáo giao ban 9 tháng", "9 months of 2024", "Báo cáo giao ban 9 tháng — 9 months of 2024"),
+            (
+                "Báo cáo giao ban",
+                "9 tháng năm 2024",
+                "Báo cáo giao ban — 9 tháng năm 2024",
+            ),
+            (
+                "Báo cáo giao ban 9 tháng",
+                "9 months of 2024",
+                "Báo cáo giao ban 9 tháng — 9 months of 2024",
+            ),
         ];
         for (title, period, expected) in table {
             assert_eq!(title_with_period(title, period), expected, "{title} + {period}");
