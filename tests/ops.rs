@@ -339,6 +339,8 @@ fn sighup_with_a_broken_config_keeps_the_old_schedule_and_tells_the_admins_once(
 #[test]
 fn sigterm_lets_a_running_collection_finish_then_exits_0() {
     let office = Office::new(&ops_config(free_port(), ""));
+    // `status` reads an existing database only: a first pass makes it.
+    office.ok(&["collect", "--report", "9m"]);
     let period = office.json(&["status", "--report", "9m"])["period"]
         .as_str()
         .expect("the current period")
