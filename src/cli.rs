@@ -550,10 +550,11 @@ pub fn template(config: &Config, report: &str, unit: Option<&str>, period: Optio
     let period = period
         .map(|p| Period::parse_as(rep.timing.period_kind, p).map_err(|e| e.to_string()))
         .transpose()?;
-    let fill = crate::collect::xlsx::Filling {
+    let fill = crate::export::template::Filling {
         unit: unit.map(str::to_string),
         period,
         ..Default::default()
     };
-    crate::collect::xlsx::workbook(rep, &config.regime, &fill).map_err(|e| format!("cannot build the workbook: {e}"))
+    crate::export::template::workbook(rep, &config.regime, &config.letterhead, &fill)
+        .map_err(|e| format!("cannot build the workbook: {e}"))
 }

@@ -40,6 +40,35 @@ pub struct Config {
     pub collection: Collection,
     pub log: LogSettings,
     pub http: HttpSettings,
+    pub letterhead: Letterhead,
+}
+
+/// `[letterhead]`: how the XLSX template a unit fills in is headed, as an
+/// office's documents are (Nghị định 30/2020/NĐ-CP; Hướng dẫn 36-HD/VPTW for
+/// party bodies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letterhead {
+    /// Top left, above the unit's name: the body the units report to
+    /// (`BAN NỘI CHÍNH TỈNH ỦY TÂY NINH`); none = the unit's name alone.
+    pub issuer: Option<String>,
+    /// Top right, one entry per line: the national heading (the default) or
+    /// the party's (`ĐẢNG CỘNG SẢN VIỆT NAM`).
+    pub heading: Vec<String>,
+    /// The place of the date line (`Tây Ninh, ngày … tháng … năm …`).
+    pub place: Option<String>,
+}
+
+impl Default for Letterhead {
+    fn default() -> Self {
+        Letterhead {
+            issuer: None,
+            heading: vec![
+                "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_string(),
+                "Độc lập - Tự do - Hạnh phúc".to_string(),
+            ],
+            place: None,
+        }
+    }
 }
 
 /// How sources are read (`[collection]`).

@@ -26,12 +26,22 @@ pub struct RawConfig {
     pub collection: RawCollection,
     #[serde(default)]
     pub http: RawHttp,
+    pub letterhead: Option<RawLetterhead>,
     #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
     pub reports: Vec<RawReport>,
     #[serde(default)]
     pub case_rules: Vec<RawCaseRule>,
+}
+
+/// `[letterhead]`: the heading of the XLSX template units fill in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLetterhead {
+    pub issuer: Option<String>,
+    pub heading: Option<Vec<String>>,
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -238,6 +248,7 @@ pub struct RawMetric {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub required: Option<bool>,
+    pub unit_label: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,8 +10,8 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use super::locate::KeyPath;
 use super::raw::*;
 use super::{
-    Collection, Config, CronSpec, Format, HeaderValue, Heartbeat, HttpSettings, LogSettings, ReportJobs, SecretRef,
-    Source, SourceLocation, Storage, Telegram,
+    Collection, Config, CronSpec, Format, HeaderValue, Heartbeat, HttpSettings, Letterhead, LogSettings, ReportJobs,
+    SecretRef, Source, SourceLocation, Storage, Telegram,
 };
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::deadline::{DueRule, ReportTiming};
@@ -549,6 +549,20 @@ pub fn validate(
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
+    let letterhead = match raw.letterhead {
+        None => Letterhead::default(),
+        Some(l) => {
+            let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            Letterhead {
+                issuer: trimmed(l.issuer),
+                heading: match l.heading {
+                    Some(lines) => lines.into_iter().map(|s| s.trim().to_string()).collect(),
+                    None => Letterhead::default().heading,
+                },
+                place: trimmed(l.place),
+            }
+        }
+    };
     let (Some(tick), Some(case_digest)) = (tick, case_digest) else {
         return Err(vec![(sp, "invalid schedule".to_string())]);
     };
@@ -574,6 +588,7 @@ pub fn validate(
         collection,
         log,
         http,
+        letterhead,
     })
 }
 
@@ -926,6 +941,12 @@ fn report(
             label: m.label.clone(),
             aliases: m.aliases.clone(),
             required: m.required.unwrap_or(true),
+            unit_label: m
+                .unit_label
+                .as_deref()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
         });
     }
     let known = |name: &str| r.metrics.iter().any(|m| m.key == name);

@@ -131,6 +131,8 @@ pub struct Metric {
     /// Other header names accepted in CSV/XLSX.
     pub aliases: Vec<String>,
     pub required: bool,
+    /// The unit of measure shown in the template (`vụ`, `người`); none = blank.
+    pub unit_label: Option<String>,
 }
 
 #[derive(Debug, Clone)]

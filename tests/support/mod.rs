@@ -4,6 +4,7 @@
 
 pub mod district;
 pub mod telegram;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
