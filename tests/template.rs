@@ -49,7 +49,10 @@ fn the_template_reads_like_an_office_document() {
     let sheet = rows(&file, "Số liệu");
     let accepted = sheet
         .iter()
-        .find(|r| r.iter().any(|c| matches!(c, calamine::Data::String(s) if s == "Số vụ án thụ lý")))
+        .find(|r| {
+            r.iter()
+                .any(|c| matches!(c, calamine::Data::String(s) if s == "Số vụ án thụ lý"))
+        })
         .expect("the row of cases_accepted");
     assert_eq!(accepted[2].to_string(), "cases_accepted");
     assert_eq!(accepted[3].to_string(), "vụ");
