@@ -323,8 +323,8 @@ mod tests {
     #[test]
     fn close_rates_get_an_axis_that_shows_their_differences() {
         let (lo, hi) = axis_range(&[81.8, 84.0, 83.1, 85.2]);
-        assert!(lo >= 75.0 && lo <= 81.8, "{lo}");
-        assert!(hi >= 85.2 && hi <= 90.0, "{hi}");
+        assert!((75.0..=81.8).contains(&lo), "{lo}");
+        assert!((85.2..=90.0).contains(&hi), "{hi}");
         // 81,8 % and 85,2 % now differ by more than a third of the axis.
         assert!((85.2 - 81.8) / (hi - lo) > 0.3, "{lo}..{hi}");
     }
