@@ -41,8 +41,9 @@ fn the_reference_config_is_valid() {
         .expect("run giaoban");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("units (8)"), "{text}");
-    assert!(text.contains("reports (3)"), "{text}");
+    // Nine communes and wards since 1 July 2025, eight former districts.
+    assert!(text.contains("units (17)"), "{text}");
+    assert!(text.contains("reports (2)"), "{text}");
 }
 
 #[test]

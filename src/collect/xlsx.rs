@@ -132,27 +132,30 @@ mod tests {
         assert!(sub.cases.is_empty());
     }
 
-    /// Regenerates `config/example-data/trang-bang/9m-2024-9M.xlsx` from the
-    /// JSON of the same report: `cargo test --lib -- --ignored write_the_example_workbook`.
+    /// Regenerates `config/example-data/trang-bang/*.xlsx` from the JSON of
+    /// the same reports: `cargo test --lib -- --ignored write_the_example_workbook`.
     #[test]
     #[ignore]
     fn write_the_example_workbook() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let config = crate::config::Config::load(&dir.join("example.toml")).expect("example config");
-        let report = config.regime.report("9m").expect("9m report");
-        let data = dir.join("example-data/trang-bang/9m-2024-9M");
-        let json = std::fs::read(data.with_extension("json")).expect("example JSON");
-        let sub = crate::collect::json::parse(&json, &config.regime.timezone, config.regime.language).expect("parse");
-        let period = Period::parse("2024-9M").expect("period");
-        let fill = Filling {
-            unit: sub.unit.clone(),
-            period: Some(period),
-            submitted_at: sub.submitted_at,
-            metrics: validate(report, "trang-bang", period, &sub, &config.regime.case_rules).expect("valid"),
-            cases: sub.cases.clone(),
-        };
-        let bytes = workbook(report, &config.regime, &config.letterhead, &fill).expect("workbook");
-        std::fs::write(data.with_extension("xlsx"), bytes).expect("write");
+        for (report_id, label) in [("9m", "2024-9M"), ("nam", "2024")] {
+            let report = config.regime.report(report_id).expect("report");
+            let data = dir.join(format!("example-data/trang-bang/{report_id}-{label}"));
+            let json = std::fs::read(data.with_extension("json")).expect("example JSON");
+            let sub =
+                crate::collect::json::parse(&json, &config.regime.timezone, config.regime.language).expect("parse");
+            let period = Period::parse(label).expect("period");
+            let fill = Filling {
+                unit: sub.unit.clone(),
+                period: Some(period),
+                submitted_at: sub.submitted_at,
+                metrics: validate(report, "trang-bang", period, &sub, &config.regime.case_rules).expect("valid"),
+                cases: sub.cases.clone(),
+            };
+            let bytes = workbook(report, &config.regime, &config.letterhead, &fill).expect("workbook");
+            std::fs::write(data.with_extension("xlsx"), bytes).expect("write");
+        }
     }
 
     #[test]
