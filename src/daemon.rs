@@ -142,7 +142,11 @@ struct Shared {
     config: Arc<RwLock<Arc<Config>>>,
     store: Store,
     courier: Mutex<Courier>,
-    /// Held while a tick (plan + deliver) runs: a tick that fires meanwhile is skipped.
+    /// Who this process's claims on outbox rows belong to.
+    owner: notify::Owner,
+    /// Wakes the courier task: rows were queued, or the courier was replaced.
+    wake: tokio::sync::Notify,
+    /// Held while a planner tick runs: a tick that fires meanwhile is skipped.
     ticking: Mutex<()>,
     /// Held while a collection pass runs, likewise.
     collecting: Mutex<()>,
@@ -159,7 +163,8 @@ impl Shared {
 }
 
 /// One scheduled tick: plan (after collecting what passed a deadline, see
-/// [`jobs::tick`]), then deliver; after a good one, the heartbeat.
+/// [`jobs::tick`]) and wake the courier task for what was queued; after a
+/// good one, the heartbeat.
 async fn tick_cycle(shared: &Arc<Shared>, now: DateTime<Utc>) {
     let Ok(_guard) = shared.ticking.try_lock() else {
         tracing::warn!("tick skipped: the previous one is still running");
@@ -176,13 +181,16 @@ async fn tick_cycle(shared: &Arc<Shared>, now: DateTime<Utc>) {
             for n in &queued {
                 tracing::info!(kind = n.kind.as_str(), key = %n.key, "queued");
             }
+            if !queued.is_empty() {
+                shared.wake.notify_one();
+            }
         }
         Err(e) => {
             good = false;
+            shared.store.note_write_error(&e);
             tracing::error!("tick failed: {e}");
         }
     }
-    good &= deliver(shared, now).await;
     let elapsed = started.elapsed().as_secs_f64();
     shared.vitals.record_tick(elapsed, good);
     tracing::debug!(ms = (elapsed * 1000.0) as u64, "tick done");
@@ -191,18 +199,61 @@ async fn tick_cycle(shared: &Arc<Shared>, now: DateTime<Utc>) {
     }
 }
 
-/// One delivery pass; false when it could not run.
-async fn deliver(shared: &Shared, now: DateTime<Utc>) -> bool {
-    let mut courier = shared.courier.lock().await;
-    match notify::deliver(&shared.store, &mut courier, now).await {
-        Ok(d) if d.retrying > 0 || d.failed > 0 => {
-            tracing::warn!(sent = d.sent, retrying = d.retrying, failed = d.failed, "delivery");
-            true
-        }
-        Ok(_) => true,
-        Err(e) => {
-            tracing::error!("delivery failed: {e}");
-            false
+/// The courier task: delivers what is due, then sleeps until the earliest of
+/// the next retry time, the next planned time, the next free rate slot, a
+/// lease that lapses, or a wake-up (rows queued, the courier replaced, stop).
+/// The one road from the outbox to the chat while the daemon runs.
+async fn courier_task(shared: Arc<Shared>) {
+    /// Even with nothing known to wait for, look again this often.
+    const IDLE: Duration = Duration::from_secs(60);
+    /// After a failed pass (the database could not be read or written).
+    const AFTER_ERROR: Duration = Duration::from_secs(5);
+    let mut failing = false;
+    while !shared.stopping() {
+        let config = shared.config.read().await.clone();
+        let now = Utc::now();
+        let pass = {
+            let mut courier = shared.courier.lock().await;
+            notify::deliver(&config, &shared.store, &mut courier, &shared.owner, now).await
+        };
+        let sleep = match pass {
+            Ok(d) => {
+                if failing {
+                    tracing::info!("delivery works again");
+                    failing = false;
+                }
+                if d.sent + d.failed + d.retrying + d.expired + d.dropped > 0 {
+                    tracing::info!(
+                        sent = d.sent,
+                        retrying = d.retrying,
+                        failed = d.failed,
+                        expired = d.expired,
+                        dropped = d.dropped,
+                        "delivery"
+                    );
+                }
+                let stored = match shared.store.pool().acquire().await {
+                    Ok(mut conn) => crate::store::outbox::next_wake(&mut conn, now, Utc::now())
+                        .await
+                        .ok()
+                        .flatten(),
+                    Err(_) => None,
+                };
+                let wake = [d.wake_at, stored].into_iter().flatten().min();
+                wake.map_or(IDLE, |w| (w - Utc::now()).to_std().unwrap_or_default().min(IDLE))
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::error!("delivery failed: {e}");
+                    failing = true;
+                }
+                shared.store.note_write_error(&e);
+                AFTER_ERROR
+            }
+        };
+        tokio::select! {
+            _ = shared.wake.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
         }
     }
 }
@@ -330,6 +381,8 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         config: Arc::new(RwLock::new(Arc::new(config.clone()))),
         store,
         courier: Mutex::new(courier),
+        owner: notify::Owner::new(),
+        wake: tokio::sync::Notify::new(),
         ticking: Mutex::new(()),
         collecting: Mutex::new(()),
         stopping: AtomicBool::new(false),
@@ -368,6 +421,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         }
     };
 
+    let courier_task = tokio::spawn(courier_task(shared.clone()));
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(jobs = jobs_now.len(), "giaoban is running");
     let watchdog = ops::watchdog::spawn(shared.store.clone());
@@ -412,6 +466,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     );
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     shared.stopping.store(true, Ordering::SeqCst);
+    shared.wake.notify_one();
     vitals.set_scheduler(None).await;
     if let Err(e) = sched.shutdown().await {
         tracing::warn!("scheduler shutdown: {e}");
@@ -421,6 +476,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     }
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         let _ = catch_up.await;
+        let _ = courier_task.await;
         let _a = shared.ticking.lock().await;
         let _b = shared.collecting.lock().await;
         let _c = shared.courier.lock().await;
@@ -498,6 +554,7 @@ async fn reload(
         }
     }
     *shared.config.write().await = Arc::new(new);
+    shared.wake.notify_one();
     tracing::info!(jobs = jobs.len(), "config reloaded");
     Some(jobs)
 }
@@ -508,12 +565,7 @@ async fn announce_config_error(shared: &Arc<Shared>, config: &Config, error: &st
     match jobs::announce_config_error(config, &shared.store, error, Utc::now()).await {
         Ok(true) => {
             tracing::info!("the admins are told in chat that the config was refused");
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                if !shared.stopping() {
-                    deliver(&shared, Utc::now()).await;
-                }
-            });
+            shared.wake.notify_one();
         }
         Ok(false) => tracing::info!("this config error was already announced in chat"),
         Err(e) => tracing::error!("cannot queue the config error for the admins: {e}"),

@@ -16,7 +16,7 @@ use crate::domain::deadline::deadlines;
 use crate::domain::period::Period;
 use crate::domain::regime::Report;
 use crate::jobs;
-use crate::notify::{self, Courier, console::Console};
+use crate::notify::{Courier, console::Console};
 use crate::store::Store;
 
 const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
@@ -258,7 +258,7 @@ pub async fn run() -> Result<(), DemoError> {
             jobs::collect_pass(&config, &store, &Filter::default(), now).await?;
         }
         jobs::tick(&config, &store, now, now).await?;
-        notify::deliver(&store, &mut courier, now).await?;
+        jobs::deliver(&config, &store, &mut courier, now).await?;
         prev = now;
         now += Duration::hours(1);
     }

@@ -13,8 +13,7 @@ use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
 use crate::domain::plan::{
-    Notice, NoticeKind, PeriodInput, hold, period_status, plan_case_digest, plan_config_error, plan_period,
-    summary_keys,
+    Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error, plan_period, summary_due,
 };
 use crate::domain::regime::Report;
 use crate::domain::status::UnitState;
@@ -62,7 +61,7 @@ pub async fn tick(
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
     collect_after_deadlines(config, store, now, wall).await?;
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     let mut queued = Vec::new();
     for report in &regime.reports {
         // The period a summary-schedule firing is about: the one whose deadline is nearest.
@@ -90,25 +89,23 @@ pub async fn tick(
             let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
             let statuses = period_status(regime, report, period, &input.facts, &d);
             let firing = firing.filter(|_| firing_period == Some(period));
-            let keys = summary_keys(regime, report, &d, &statuses, firing, &input.past, now);
-            if keys.is_empty() {
+            let Some(due) = summary_due(regime, report, &d, &statuses, firing, &input.past, now) else {
                 continue;
-            }
+            };
             let bundle = summary_bundle(config, &mut tx, report, period, now).await?;
-            for key in keys {
-                let notice = Notice {
-                    kind: NoticeKind::Summary,
-                    key,
-                    report: Some(report.id.clone()),
-                    period: Some(period),
-                    units: Vec::new(),
-                    atoms: Vec::new(),
-                    text: bundle.text.clone(),
-                    not_before: hold(regime, NoticeKind::Summary, now),
-                };
-                if enqueue(&mut tx, &notice, now, &bundle.files).await? {
-                    queued.push(notice);
-                }
+            let notice = Notice {
+                kind: NoticeKind::Summary,
+                key: due.key,
+                report: Some(report.id.clone()),
+                period: Some(period),
+                units: Vec::new(),
+                atoms: due.covers,
+                text: bundle.text,
+                not_before: due.not_before,
+                expires_at: due.expires_at,
+            };
+            if enqueue(&mut tx, &notice, now, &bundle.files).await? {
+                queued.push(notice);
             }
         }
     }
@@ -140,6 +137,8 @@ async fn enqueue(
         text: &notice.text,
         planned_at: now,
         not_before: notice.not_before,
+        expires_at: notice.expires_at,
+        audience: notice.kind.audience(),
     };
     let queued = outbox::enqueue(conn, &row).await?;
     if queued && !files.is_empty() {
@@ -512,8 +511,9 @@ pub async fn queue_summary(
         atoms: Vec::new(),
         text: bundle.text.clone(),
         not_before: now,
+        expires_at: now + crate::domain::plan::FIRING_CURRENT_FOR,
     };
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     let queued = enqueue(&mut tx, &notice, now, &bundle.files).await?;
     tx.commit().await?;
     Ok(queued)
@@ -531,4 +531,20 @@ pub async fn announce_config_error(
     let notice = plan_config_error(&config.regime, error, now);
     let mut conn = store.pool().acquire().await?;
     enqueue(&mut conn, &notice, now, &[]).await
+}
+
+/// How long a one-shot verb (`deliver`, `tick`, `summary --send`) waits for a
+/// rate slot or a short `retry_after` before leaving the rest to the daemon.
+pub const ONE_SHOT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// One delivery run at `at` (`giaoban deliver`, and the end of `tick`):
+/// sends what is due, waiting for rate slots within [`ONE_SHOT_PATIENCE`].
+pub async fn deliver(
+    config: &Config,
+    store: &Store,
+    courier: &mut crate::notify::Courier,
+    at: DateTime<Utc>,
+) -> Result<crate::notify::Delivery, StoreError> {
+    let owner = crate::notify::Owner::new();
+    crate::notify::deliver_now(config, store, courier, &owner, at, ONE_SHOT_PATIENCE).await
 }

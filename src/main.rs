@@ -72,6 +72,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One delivery pass over what is due at TIME, then exit (the daemon's
+    /// courier does this continuously).
+    Deliver {
+        /// Deliver as if it were this instant (RFC 3339): what is planned by
+        /// then and still news then; default now. Rate limits and retry
+        /// times always use the real clock.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Print what the pass did as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-unit table of a report-period. Reads the database; never creates one.
     Status {
         /// Only this report (its id in the config); default every report.
@@ -332,6 +344,38 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Deliver { at: at_arg, json } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let store = open(&config).await?;
+            let mut courier = daemon::courier(&config, &store).map_err(|e| Failure {
+                code: e.exit_code(),
+                message: e.to_string(),
+            })?;
+            if json {
+                courier = match courier {
+                    Courier::Console(_) => Courier::Console(Console::new(Box::new(std::io::stderr()), tz)),
+                    telegram @ Courier::Telegram(_) => telegram,
+                };
+            }
+            let delivery = jobs::deliver(&config, &store, &mut courier, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                cli::println_out(&serde_json::json!({ "at": now, "delivered": delivery }).to_string());
+            } else {
+                eprintln!(
+                    "deliver at {}: {} sent, {} retrying, {} failed, {} expired, {} dropped, {} waiting",
+                    now.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
+                    delivery.sent,
+                    delivery.retrying,
+                    delivery.failed,
+                    delivery.expired,
+                    delivery.dropped,
+                    delivery.waiting
+                );
+            }
+            Ok(())
+        }
         Command::Tick { at: at_arg, json } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let store = open(&config).await?;
@@ -349,7 +393,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     telegram @ Courier::Telegram(_) => telegram,
                 };
             }
-            let delivery = giaoban::notify::deliver(&store, &mut courier, now)
+            let delivery = jobs::deliver(&config, &store, &mut courier, now)
                 .await
                 .map_err(failed)?;
             if json {
@@ -485,7 +529,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 jobs::queue_summary(&store, &bundle, rep, period, Utc::now())
                     .await
                     .map_err(failed)?;
-                giaoban::notify::deliver(&store, &mut courier, Utc::now())
+                jobs::deliver(&config, &store, &mut courier, Utc::now())
                     .await
                     .map_err(failed)?;
             } else {

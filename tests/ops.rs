@@ -5,165 +5,22 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::Command;
+use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
+use support::daemon::{Daemon, WAIT, free_port, get, healthz, wait_health};
 use support::{OFFICE, Office};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A port free a moment ago, for the daemon's listener.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 /// The office of the other tests, with a daily tick at 03:00 (so no tick fires
 /// during a test), the health listener on `port` and `extra` appended.
 fn ops_config(port: u16, extra: &str) -> String {
     let text = OFFICE.replace(r#"tick = "0 * * * * *""#, r#"tick = "0 0 3 * * *""#);
     format!("{text}\n[http]\nlisten = \"127.0.0.1:{port}\"\n{extra}\n")
-}
-
-/// `giaoban run` with its stderr and stdout read line by line.
-struct Daemon {
-    child: Child,
-    stderr: Receiver<String>,
-    stdout: Receiver<String>,
-    log: Vec<String>,
-    out: Vec<String>,
-}
-
-fn lines(r: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
-
-impl Daemon {
-    fn start(office: &Office, env: &[(&str, &str)]) -> Daemon {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_giaoban"));
-        cmd.arg("--config")
-            .arg(&office.config)
-            .arg("run")
-            .env("RUST_LOG", "info")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("WATCHDOG_USEC")
-            .env_remove("WATCHDOG_PID")
-            .env_remove("STATE_DIRECTORY")
-            .env_remove("GIAOBAN_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start giaoban run");
-        let stderr = lines(child.stderr.take().expect("stderr"));
-        let stdout = lines(child.stdout.take().expect("stdout"));
-        Daemon {
-            child,
-            stderr,
-            stdout,
-            log: Vec::new(),
-            out: Vec::new(),
-        }
-    }
-
-    /// Waits for a log line containing `needle` after the ones already seen.
-    fn wait_log(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100)) {
-                self.log.push(line.clone());
-                if line.contains(needle) {
-                    return line;
-                }
-            }
-        }
-        panic!("no log line with {needle:?} within {WAIT:?}:\n{}", self.log.join("\n"));
-    }
-
-    /// Waits for stdout (the console courier) to contain `needle`.
-    fn wait_out(&mut self, needle: &str) {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Ok(line) = self.stdout.recv_timeout(Duration::from_millis(100)) {
-                self.out.push(line.clone());
-                if line.contains(needle) {
-                    return;
-                }
-            }
-        }
-        panic!("no output with {needle:?} within {WAIT:?}:\n{}", self.out.join("\n"));
-    }
-
-    fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(ok.success(), "kill -{name}");
-    }
-
-    /// SIGTERM, then the exit status (within the bound).
-    fn stop(&mut self) -> ExitStatus {
-        self.signal("TERM");
-        self.wait_exit()
-    }
-
-    fn wait_exit(&mut self) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(code) = self.child.try_wait().expect("wait") {
-                while let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(200)) {
-                    self.log.push(line);
-                }
-                return code;
-            }
-            assert!(start.elapsed() < Duration::from_secs(40), "did not stop within 40 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A plain HTTP/1.1 GET: (status code, body).
-fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the health listener");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").expect("send request");
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read response");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
-    let code = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status code");
-    (code, body.to_string())
-}
-
-fn healthz(port: u16) -> (u16, serde_json::Value) {
-    let (code, body) = get(port, "/healthz");
-    let doc = serde_json::from_str(&body).unwrap_or_else(|e| panic!("/healthz is not JSON ({e}): {body}"));
-    (code, doc)
 }
 
 /// The next firing of job `name` as /healthz reports it (local time). The
@@ -190,21 +47,6 @@ fn next_firing_where(port: u16, name: &str, pred: impl Fn(&str) -> bool) -> Stri
             _ => panic!("no matching next firing of {name} in {doc}"),
         }
     }
-}
-
-/// Polls /healthz until `pred` holds for its document.
-fn wait_health(port: u16, what: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    let deadline = Instant::now() + WAIT;
-    let mut last = serde_json::Value::Null;
-    while Instant::now() < deadline {
-        let (_, doc) = healthz(port);
-        if pred(&doc) {
-            return doc;
-        }
-        last = doc;
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("/healthz never showed {what}: {last}");
 }
 
 fn notify_socket(dir: &Path) -> (UnixDatagram, String) {
@@ -307,8 +149,13 @@ fn sighup_with_a_broken_config_keeps_the_old_schedule_and_tells_the_admins_once(
     let line = daemon.wait_log("config reload refused");
     assert!(line.contains("tik"), "the log names the key: {line}");
     assert!(line.contains("giaoban.toml"), "the log names the file: {line}");
-    daemon.wait_out("Cấu hình mới không được áp dụng");
-    daemon.wait_out("tik");
+    daemon.wait_out("Cấu hình mới chưa được áp dụng");
+    daemon.wait_out("giaoban check");
+    assert!(
+        !daemon.out.iter().any(|l| l.contains("tik") || l.contains("schedule")),
+        "the chat gets no raw config keys: {:?}",
+        daemon.out
+    );
     assert_eq!(next_firing(port, "tick"), before, "the old schedule stays");
 
     // The same broken file again: refused again, not announced again.

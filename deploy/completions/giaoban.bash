@@ -31,6 +31,9 @@ _giaoban() {
             giaoban,completions)
                 cmd="giaoban__subcmd__completions"
                 ;;
+            giaoban,deliver)
+                cmd="giaoban__subcmd__deliver"
+                ;;
             giaoban,demo)
                 cmd="giaoban__subcmd__demo"
                 ;;
@@ -70,6 +73,9 @@ _giaoban() {
             giaoban__subcmd__help,completions)
                 cmd="giaoban__subcmd__help__subcmd__completions"
                 ;;
+            giaoban__subcmd__help,deliver)
+                cmd="giaoban__subcmd__help__subcmd__deliver"
+                ;;
             giaoban__subcmd__help,demo)
                 cmd="giaoban__subcmd__help__subcmd__demo"
                 ;;
@@ -101,7 +107,7 @@ _giaoban() {
 
     case "${cmd}" in
         giaoban)
-            opts="-h -V --config --help --version run check collect tick status summary cases template demo backup completions man help"
+            opts="-h -V --config --help --version run check collect tick deliver status summary cases template demo backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -232,6 +238,28 @@ _giaoban() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        giaoban__subcmd__deliver)
+            opts="-h --at --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         giaoban__subcmd__demo)
             opts="-h --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -251,7 +279,7 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__help)
-            opts="run check collect tick status summary cases template demo backup completions man help"
+            opts="run check collect tick deliver status summary cases template demo backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +349,20 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        giaoban__subcmd__help__subcmd__deliver)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -303,7 +303,7 @@ async fn collect_one(
     });
     // Check and insert under SQLite's write lock, so two passes reading the
     // same new file at once store it once.
-    let mut tx = store.begin_immediate().await?;
+    let mut tx = store.write().await?;
     if let Some(last) = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?
         && last.content_hash == hash
     {
@@ -321,7 +321,7 @@ async fn collect_one(
         }
     };
     keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((outcome, http_status))
 }
 

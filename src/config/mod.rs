@@ -111,6 +111,9 @@ pub struct Telegram {
     pub api_url: String,
     pub chat_id: i64,
     pub thread_id: Option<i32>,
+    /// Where notices for the admins go (a refused config, a chat migration):
+    /// a private chat or an admins' group; the group itself when unset.
+    pub admin_chat_id: Option<i64>,
     pub admins: Vec<i64>,
     /// Messages to one chat in any 60 seconds (Telegram allows about 20 to a group).
     pub per_chat_per_minute: u32,

@@ -87,6 +87,7 @@ pub struct RawTelegram {
     pub api_url: Option<String>,
     pub chat_id: Option<i64>,
     pub thread_id: Option<i32>,
+    pub admin_chat_id: Option<i64>,
     #[serde(default)]
     pub admins: Vec<i64>,
     pub per_chat_per_minute: Option<i64>,

@@ -313,6 +313,7 @@ pub fn validate(
             api_url: api_url.trim_end_matches('/').to_string(),
             chat_id: chat_id?,
             thread_id: t.thread_id,
+            admin_chat_id: t.admin_chat_id,
             admins: t.admins.clone(),
             per_chat_per_minute,
             per_second,

@@ -27,7 +27,7 @@ pub const STALE_AFTER: Duration = Duration::days(7);
 pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 8] = [
+pub const NOTICE_KINDS: [&str; 9] = [
     "reminder",
     "late",
     "urge",
@@ -36,7 +36,12 @@ pub const NOTICE_KINDS: [&str; 8] = [
     "summary",
     "case_digest",
     "config_error",
+    "admin",
 ];
+
+/// How long an announcement for the admins (a refused config, a chat
+/// migration) stays worth sending.
+pub const ADMIN_NEWS_FOR: Duration = Duration::days(7);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NoticeKind {
@@ -49,6 +54,35 @@ pub enum NoticeKind {
     CaseDigest,
     /// A reloaded config was refused; the old one stays in force.
     ConfigError,
+    /// Something the admins must act on (the group became a supergroup).
+    Admin,
+}
+
+/// Who a notice is for: the configured group, or the admins
+/// (`telegram.admin_chat_id` when set, else the group too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    Group,
+    Admins,
+}
+
+impl Audience {
+    pub const ALL: [Audience; 2] = [Audience::Group, Audience::Admins];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Group => "group",
+            Audience::Admins => "admins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Audience {
+        if s == "admins" {
+            Audience::Admins
+        } else {
+            Audience::Group
+        }
+    }
 }
 
 impl NoticeKind {
@@ -62,6 +96,14 @@ impl NoticeKind {
             NoticeKind::Summary => "summary",
             NoticeKind::CaseDigest => "case_digest",
             NoticeKind::ConfigError => "config_error",
+            NoticeKind::Admin => "admin",
+        }
+    }
+
+    pub fn audience(self) -> Audience {
+        match self {
+            NoticeKind::ConfigError | NoticeKind::Admin => Audience::Admins,
+            _ => Audience::Group,
         }
     }
 
@@ -75,6 +117,7 @@ impl NoticeKind {
             NoticeKind::Summary,
             NoticeKind::CaseDigest,
             NoticeKind::ConfigError,
+            NoticeKind::Admin,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -104,6 +147,10 @@ pub struct Notice {
     pub text: String,
     /// Held to the next working window unless urgent.
     pub not_before: DateTime<Utc>,
+    /// When it stops being news: a row still undelivered then is not sent
+    /// (a reminder at its deadline, a late alert or urge when the next of its
+    /// series is due, a digest or summary a day after it could first go out).
+    pub expires_at: DateTime<Utc>,
 }
 
 /// What the store knows about one report-period at `now`.
@@ -156,7 +203,12 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
     let outstanding: Vec<&UnitStatus<'_>> = statuses.iter().filter(|s| s.state.is_outstanding()).collect();
     let already = |key: &str| input.past.iter().any(|p| p.key == key);
     let mut out = Vec::new();
-    let mut push = |kind: NoticeKind, key: String, units: Vec<String>, atoms: Vec<String>, text: String| {
+    let mut push = |kind: NoticeKind,
+                    key: String,
+                    units: Vec<String>,
+                    atoms: Vec<String>,
+                    text: String,
+                    expires_at: DateTime<Utc>| {
         out.push(Notice {
             kind,
             key,
@@ -165,6 +217,7 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
             units,
             atoms,
             not_before: hold(regime, kind, now),
+            expires_at,
             text,
         });
     };
@@ -182,17 +235,22 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
         let key = format!("reminder:{}:{}:{}", report.id, period, span);
         if !already(&key) {
             let text = render::reminder(regime, report, &d, &outstanding, statuses.len());
-            push(NoticeKind::Reminder, key, unit_ids(&outstanding), Vec::new(), text);
+            push(
+                NoticeKind::Reminder,
+                key,
+                unit_ids(&outstanding),
+                Vec::new(),
+                text,
+                d.due,
+            );
         }
     }
 
     // Late alert and urges: one series after the grace, latest due member only.
     let series: Vec<DateTime<Utc>> = std::iter::once(d.late_after).chain(d.urges.iter().copied()).collect();
-    let current = series.iter().rposition(|at| *at <= now).filter(|&k| {
-        // A member is current until the next one is due; the last for STALE_AFTER.
-        let slot_end = series.get(k + 1).copied().unwrap_or(series[k] + STALE_AFTER);
-        now < slot_end
-    });
+    // A member is current until the next one is due; the last for STALE_AFTER.
+    let slot_end = |k: usize| series.get(k + 1).copied().unwrap_or(series[k] + STALE_AFTER);
+    let current = series.iter().rposition(|at| *at <= now).filter(|&k| now < slot_end(k));
     if let (Some(occurrence), false) = (current, outstanding.is_empty()) {
         let (kind, key) = if occurrence == 0 {
             (NoticeKind::Late, format!("late:{}:{}", report.id, period))
@@ -217,7 +275,14 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
                     now,
                 )
             };
-            push(kind, key, unit_ids(&outstanding), Vec::new(), text);
+            push(
+                kind,
+                key,
+                unit_ids(&outstanding),
+                Vec::new(),
+                text,
+                slot_end(occurrence),
+            );
         }
     }
 
@@ -239,7 +304,7 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
         let key = format!("received_late:{}:{}:{}", report.id, period, ids.join(","));
         if !already(&key) {
             let text = render::received_late(regime, report, &d, &newly_late);
-            push(NoticeKind::ReceivedLate, key, ids.clone(), ids, text);
+            push(NoticeKind::ReceivedLate, key, ids.clone(), ids, text, now + STALE_AFTER);
         }
     }
 
@@ -265,7 +330,7 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
         if !already(&key) {
             let items: Vec<(&Unit, &str)> = bad.iter().map(|(s, e, _)| (s.unit, *e)).collect();
             let text = render::invalid(regime, report, period, &items);
-            push(NoticeKind::Invalid, key, units, atoms, text);
+            push(NoticeKind::Invalid, key, units, atoms, text, now + STALE_AFTER);
         }
     }
     out
@@ -377,15 +442,19 @@ pub fn plan_case_digest(
         text: render::case_digest(regime, lines, &newly, now),
         atoms,
         not_before: hold(regime, NoticeKind::CaseDigest, now),
+        expires_at: hold(regime, NoticeKind::CaseDigest, now) + FIRING_CURRENT_FOR,
     })
 }
 
-/// The summaries a report-period calls for at `now` that are not in `past`:
-/// `summary:{report}:{period}:final` once every expected unit is in or the
-/// grace has ended (within [`STALE_AFTER`] of that moment), and
+/// The summary a report-period calls for at `now`, if it was not sent
+/// before: `summary:{report}:{period}:final` once every expected unit is in or
+/// the grace has ended (within [`STALE_AFTER`] of that moment), and
 /// `summary:{report}:{period}:{local firing time}` for a firing of the report's
-/// summary schedule within the last day.
-pub fn summary_keys(
+/// summary schedule within the last day. When both are due in the same tick
+/// they would carry the same figures: one summary goes out, under the final
+/// key, and covers the firing (its key is in `covers`), so neither a second
+/// copy now nor the firing's own copy later is sent.
+pub fn summary_due(
     regime: &Regime,
     report: &Report,
     d: &Deadlines,
@@ -393,7 +462,11 @@ pub fn summary_keys(
     firing: Option<DateTime<Utc>>,
     past: &[PastNotice],
     now: DateTime<Utc>,
-) -> Vec<String> {
+) -> Option<SummaryDue> {
+    let sent = |key: &str| {
+        past.iter()
+            .any(|p| p.key == key || (p.kind == NoticeKind::Summary && p.atoms.iter().any(|a| a == key)))
+    };
     let mut keys = Vec::new();
     if report.summary_when_complete && !statuses.is_empty() {
         let all_in = statuses.iter().all(|s| !s.state.is_outstanding());
@@ -425,8 +498,89 @@ pub fn summary_keys(
             f.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
         ));
     }
-    keys.retain(|k| !past.iter().any(|p| &p.key == k));
-    keys
+    keys.retain(|k| !sent(k));
+    let mut keys = keys.into_iter();
+    let key = keys.next()?;
+    let not_before = hold(regime, NoticeKind::Summary, now);
+    Some(SummaryDue {
+        key,
+        covers: keys.collect(),
+        not_before,
+        expires_at: not_before + FIRING_CURRENT_FOR,
+    })
+}
+
+/// One summary to queue (see [`summary_due`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryDue {
+    pub key: String,
+    /// Other keys this one message stands for (stored as its atoms).
+    pub covers: Vec<String>,
+    pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What to do with a reminder, late alert or urge at delivery, given what
+/// the store knows then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// Every unit it names still owes the report: send as planned.
+    Keep,
+    /// Some have sent since: send this text, naming only these units.
+    Rewrite { text: String, units: Vec<String> },
+    /// Every unit it named has sent: nothing left to say.
+    Drop,
+}
+
+/// Re-reads a queued reminder, late alert or urge against the facts at
+/// `now`: the units it named that no longer owe a valid report are left out,
+/// with the text rendered as the planner would render it for the rest.
+/// Other kinds are kept as they are.
+pub fn refresh(
+    regime: &Regime,
+    input: &PeriodInput<'_>,
+    kind: NoticeKind,
+    key: &str,
+    units: &[String],
+    now: DateTime<Utc>,
+) -> Refresh {
+    if !matches!(kind, NoticeKind::Reminder | NoticeKind::Late | NoticeKind::Urge) || units.is_empty() {
+        return Refresh::Keep;
+    }
+    let report = input.report;
+    let d = deadlines(&report.timing, input.period, &regime.timezone, &regime.calendar);
+    let statuses = period_status(regime, report, input.period, &input.facts, &d);
+    let still: Vec<&UnitStatus<'_>> = statuses
+        .iter()
+        .filter(|s| s.state.is_outstanding() && units.contains(&s.unit.id))
+        .collect();
+    if still.is_empty() {
+        return Refresh::Drop;
+    }
+    if still.len() == units.len() {
+        return Refresh::Keep;
+    }
+    let text = match kind {
+        NoticeKind::Reminder => render::reminder(regime, report, &d, &still, statuses.len()),
+        NoticeKind::Late => render::late(regime, report, &d, &still, statuses.len()),
+        _ => {
+            let occurrence = key.rsplit(':').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+            render::urge(
+                regime,
+                report,
+                &d,
+                &still,
+                statuses.len(),
+                occurrence,
+                d.urges.len(),
+                now,
+            )
+        }
+    };
+    Refresh::Rewrite {
+        text,
+        units: still.iter().map(|s| s.unit.id.clone()).collect(),
+    }
 }
 
 /// The admins' notice that a reloaded config was refused. Its key carries a
@@ -444,6 +598,7 @@ pub fn plan_config_error(regime: &Regime, error: &str, now: DateTime<Utc>) -> No
         atoms: Vec::new(),
         text: render::config_error(regime, error),
         not_before: now,
+        expires_at: now + ADMIN_NEWS_FOR,
     }
 }
 

@@ -230,30 +230,62 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
     }
 }
 
-/// ⚙️ A reloaded config was refused: the error (file, line, key) and that the
-/// old config stays in force.
+/// ⚙️ A reloaded config was refused: how many problems and on which lines,
+/// and that the old config stays in force. The error itself (file, line, key,
+/// parser wording) goes to the log and to `giaoban check`, not to the chat.
 pub fn config_error(regime: &Regime, error: &str) -> String {
-    // A file with many faults: the first ones are enough to start fixing it,
-    // and the message stays one Telegram message.
-    const MAX_CHARS: usize = 3000;
-    let shown: String = error.chars().take(MAX_CHARS).collect();
-    let error = if shown.len() < error.len() {
-        format!("{shown}…")
-    } else {
-        shown
-    };
-    let error = error.as_str();
+    let problems = error.lines().filter(|l| !l.trim().is_empty()).count().max(1);
+    let mut lines: Vec<u64> = error.lines().filter_map(config_error_line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    const SHOWN: usize = 5;
+    let mut where_ = lines
+        .iter()
+        .take(SHOWN)
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if lines.len() > SHOWN {
+        where_.push_str(", …");
+    }
     if en(regime) {
+        let count = if problems == 1 {
+            "a problem".to_string()
+        } else {
+            format!("{problems} problems")
+        };
+        let at = if lines.is_empty() {
+            String::new()
+        } else {
+            format!(" (line{} {where_})", if lines.len() == 1 { "" } else { "s" })
+        };
         format!(
-            "⚙️ <b>Config not applied</b>\n<pre>{}</pre>\nThe previous config stays in force. Please fix the file and reload the service.",
-            escape_html(error)
+            "⚙️ <b>Config not applied</b>\nThe edited config file has {count}{at}, so giaoban keeps running on the previous config.\nPlease run <code>giaoban check</code> to see the details, fix the file and reload the service."
         )
     } else {
+        let at = if lines.is_empty() {
+            String::new()
+        } else {
+            format!(" (dòng {where_})")
+        };
         format!(
-            "⚙️ <b>Cấu hình mới không được áp dụng</b>\n<pre>{}</pre>\nCấu hình cũ vẫn đang có hiệu lực. Đề nghị quản trị viên sửa tệp cấu hình rồi nạp lại dịch vụ.",
-            escape_html(error)
+            "⚙️ <b>Cấu hình mới chưa được áp dụng</b>\nTệp cấu hình vừa sửa có {problems} lỗi{at}, nên giaoban vẫn chạy theo cấu hình cũ.\nĐề nghị quản trị viên chạy lệnh <code>giaoban check</code> để xem chi tiết, sửa tệp rồi nạp lại dịch vụ."
         )
     }
+}
+
+/// The line number of one `FILE:LINE:COL: …` error line.
+fn config_error_line(line: &str) -> Option<u64> {
+    let parts: Vec<&str> = line.splitn(8, ':').collect();
+    parts
+        .windows(2)
+        .find(|w| {
+            !w[0].is_empty()
+                && w[0].bytes().all(|b| b.is_ascii_digit())
+                && w[1].bytes().all(|b| b.is_ascii_digit())
+                && !w[1].is_empty()
+        })
+        .and_then(|w| w[0].parse().ok())
 }
 
 /// How many cases a digest lists per unit before "và N đơn khác".
@@ -734,11 +766,11 @@ pub fn chat_migrated(language: super::regime::Language, old: i64, new: i64, admi
     };
     if english {
         format!(
-            "⚙️ <b>The Telegram group became a supergroup</b>: Telegram moved group <code>{old}</code> to <code>{new}</code>, and giaoban now sends there.\nPlease set <code>chat_id = {new}</code> in the <code>[telegram]</code> section of the config file.{mentions}"
+            "⚙️ <b>The Telegram group became a supergroup</b>: Telegram moved group <code>{old}</code> to <code>{new}</code>, and giaoban now sends there.\nPlease put the new group id <code>{new}</code> in the config file in place of the old one.{mentions}"
         )
     } else {
         format!(
-            "⚙️ <b>Nhóm Telegram đã được nâng cấp thành siêu nhóm</b>: Telegram đã chuyển nhóm <code>{old}</code> sang <code>{new}</code>, giaoban đã gửi tin nhắn sang nhóm mới.\nĐề nghị quản trị viên cập nhật <code>chat_id = {new}</code> trong mục <code>[telegram]</code> của tệp cấu hình.{mentions}"
+            "⚙️ <b>Nhóm Telegram đã được nâng cấp thành siêu nhóm</b>: Telegram đã chuyển nhóm <code>{old}</code> sang <code>{new}</code>, giaoban đã gửi tin nhắn sang nhóm mới.\nĐề nghị quản trị viên thay mã nhóm cũ bằng mã nhóm mới <code>{new}</code> trong tệp cấu hình.{mentions}"
         )
     }
 }
@@ -853,13 +885,19 @@ Quá hạn: 8 đơn tại 2 đơn vị; sắp đến hạn: 1 đơn.
     }
 
     #[test]
-    fn a_refused_config_is_told_in_vietnamese_escaped_and_bounded() {
+    fn a_refused_config_is_told_in_vietnamese_without_keys_or_parser_text() {
         let regime = regime();
-        let text = config_error(&regime, "giaoban.toml:3:1: key `schedule.tik`: unknown field <tik>");
-        assert!(text.contains("Cấu hình mới không được áp dụng"), "{text}");
-        assert!(text.contains("Cấu hình cũ vẫn đang có hiệu lực"), "{text}");
-        assert!(text.contains("&lt;tik&gt;"), "{text}");
+        let error = "/etc/giaoban/giaoban.toml:3:1: key `schedule.tik`: unknown field <tik>, expected one of `tick`\n\
+                     /etc/giaoban/giaoban.toml:12:9: key `reports[0].grace`: invalid span";
+        let text = config_error(&regime, error);
+        assert_eq!(
+            text,
+            "⚙️ <b>Cấu hình mới chưa được áp dụng</b>\nTệp cấu hình vừa sửa có 2 lỗi (dòng 3, 12), nên giaoban vẫn chạy theo cấu hình cũ.\nĐề nghị quản trị viên chạy lệnh <code>giaoban check</code> để xem chi tiết, sửa tệp rồi nạp lại dịch vụ."
+        );
+        for raw in ["schedule", "tik", "reports[0]", "expected", "span", "giaoban.toml"] {
+            assert!(!text.contains(raw), "{raw} in {text}");
+        }
         let long = "x".repeat(10_000);
-        assert!(config_error(&regime, &long).chars().count() < 3300);
+        assert!(config_error(&regime, &long).contains("có 1 lỗi, nên"));
     }
 }

@@ -1,17 +1,31 @@
 //! Delivery: the courier takes due rows from the outbox, in order, and marks
 //! each sent only once it has been delivered. With no bot token configured
 //! the courier prints to the console.
+//!
+//! A delivery pass claims the head of each audience's queue (see
+//! [`outbox::claim_head`]), checks that the notice is still news and still
+//! concerns the units it names, hands it to the courier and records the
+//! answer. It never sleeps: it reports when it should be woken again (a
+//! retry time, a rate slot, another process's lease), and the daemon's
+//! courier task or a one-shot verb decides whether to wait.
 
 pub mod console;
 pub mod limit;
+pub mod owner;
 pub mod telegram;
 
+use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::outbox::{self, OutboxRow};
-use crate::store::{Store, StoreError, telegram as chats};
+pub use self::owner::Owner;
+use crate::config::Config;
+use crate::domain::period::Period;
+use crate::domain::plan::{Audience, NoticeKind, PeriodInput, Refresh, refresh};
+use crate::store::outbox::{self, Head, OutboxRow, Outcome};
+use crate::store::{Store, StoreError, submissions, telegram as chats};
 
 /// Where messages go.
 pub enum Courier {
@@ -25,9 +39,33 @@ pub struct Delivery {
     pub sent: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Not sent: past the time they were news.
+    pub expired: usize,
+    /// Not sent: every unit they named had sent by then.
+    pub dropped: usize,
     /// Rows left pending for a later pass: a rate limit, a retry time not yet
-    /// reached, or a chat that refused the bot.
+    /// reached, a chat that refused the bot, or another process's claim.
     pub waiting: usize,
+    /// The earliest real instant a later pass can make progress on what was
+    /// left waiting (a retry time, a rate slot, a lease end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wake_at: Option<DateTime<Utc>>,
+}
+
+impl Delivery {
+    fn wake(&mut self, at: DateTime<Utc>) {
+        self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
+    }
+
+    fn add(&mut self, other: Delivery) {
+        self.sent += other.sent;
+        self.retrying += other.retrying;
+        self.failed += other.failed;
+        self.expired += other.expired;
+        self.dropped += other.dropped;
+        self.waiting = other.waiting;
+        self.wake_at = other.wake_at;
+    }
 }
 
 /// The result of handing one row to a courier.
@@ -37,9 +75,9 @@ pub enum Sent {
         chat_id: Option<i64>,
         message_id: Option<i64>,
     },
-    /// The attempt failed; try again at `at`. Counts an attempt.
+    /// The attempt failed; try again at `at` (wall clock). Counts an attempt.
     Retry { error: String, at: DateTime<Utc> },
-    /// Retrying cannot help.
+    /// Retrying cannot help: Telegram can never accept this message.
     Failed { error: String },
     /// Not attempted: the row must wait until `until` (a rate limit, a held
     /// chat). `reason`, when given, is noted on the row for `status`.
@@ -49,33 +87,22 @@ pub enum Sent {
     },
 }
 
-/// The delivery clock: the pass's instant (`tick --at`, or now in the
-/// daemon) plus the real time elapsed since the pass began, so rate limits
-/// count real seconds even when the pass runs at a simulated instant.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    base: DateTime<Utc>,
-    started: std::time::Instant,
-}
-
-impl Clock {
-    pub fn starting_at(base: DateTime<Utc>) -> Clock {
-        Clock {
-            base,
-            started: std::time::Instant::now(),
+impl Courier {
+    /// Sends one row. `at` is the delivery instant the console shows (the
+    /// simulated one under `--at`); rate limits and retry times use the real
+    /// clock.
+    async fn send(&mut self, row: &OutboxRow, at: DateTime<Utc>) -> Result<Sent, StoreError> {
+        match self {
+            Courier::Console(c) => Ok(c.send(row, at)),
+            Courier::Telegram(t) => t.send(row).await,
         }
     }
 
-    pub fn now(&self) -> DateTime<Utc> {
-        self.base + chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default()
-    }
-}
-
-impl Courier {
-    async fn send(&mut self, row: &OutboxRow, clock: &Clock) -> Result<Sent, StoreError> {
+    /// How long a claim on `row` must last for the courier to finish it.
+    fn lease_for(&self, row: &OutboxRow) -> chrono::Duration {
         match self {
-            Courier::Console(c) => Ok(c.send(row, clock.now())),
-            Courier::Telegram(t) => t.send(row, clock).await,
+            Courier::Console(_) => chrono::Duration::seconds(30),
+            Courier::Telegram(t) => t.lease_for(row),
         }
     }
 }
@@ -85,72 +112,193 @@ impl Courier {
 /// several instances do not retry in step.
 pub fn backoff(attempts: i64) -> chrono::Duration {
     let base = (10_i64 << attempts.clamp(0, 7)).min(900);
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempts);
+    let random = RandomState::new().hash_one(attempts);
     let jitter = (random % (base as u64 / 4 + 1)) as i64;
     chrono::Duration::seconds(base + jitter)
 }
 
-/// Sends every due row, oldest first; stops at the first row that must wait
-/// (a retry time not reached, a rate limit, a held chat), so messages are
-/// never delivered out of order. Every failure is logged and kept on its row.
-pub async fn deliver(store: &Store, courier: &mut Courier, now: DateTime<Utc>) -> Result<Delivery, StoreError> {
-    let clock = Clock::starting_at(now);
+/// One delivery pass at `at`: for each audience, sends due rows oldest first
+/// and stops at the first that must wait (a retry time not reached, a rate
+/// limit, a held chat, another process's claim), so messages to one chat are
+/// never delivered out of order. Every outcome is kept on its row; each
+/// failure is logged once, here.
+pub async fn deliver(
+    config: &Config,
+    store: &Store,
+    courier: &mut Courier,
+    owner: &Owner,
+    at: DateTime<Utc>,
+) -> Result<Delivery, StoreError> {
     let mut report = Delivery::default();
+    for audience in Audience::ALL {
+        deliver_audience(config, store, courier, owner, audience, at, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn deliver_audience(
+    config: &Config,
+    store: &Store,
+    courier: &mut Courier,
+    owner: &Owner,
+    audience: Audience,
+    at: DateTime<Utc>,
+    report: &mut Delivery,
+) -> Result<(), StoreError> {
     loop {
-        let rows = {
+        let wall = Utc::now();
+        let head = {
             let mut conn = store.pool().acquire().await?;
-            outbox::due(&mut conn, now, 100).await?
+            // A generous first lease; renewed to the row's own need below.
+            let lease = wall + chrono::Duration::seconds(60);
+            outbox::claim_head(&mut conn, audience, owner.id(), at, wall, lease, &|o| owner.is_dead(o)).await?
         };
-        if rows.is_empty() {
-            break;
-        }
-        for row in &rows {
-            if let Some(at) = row.next_attempt_at.filter(|at| *at > now) {
-                tracing::debug!(row = row.id, key = %row.key, retry_at = %at, "delivery waits for the retry time");
+        let mut row = match head {
+            Head::Empty => return Ok(()),
+            Head::RetryAt(t) => {
+                tracing::debug!(audience = audience.as_str(), retry_at = %t, "delivery waits for the retry time");
                 report.waiting += 1;
-                return Ok(report);
+                report.wake(t);
+                return Ok(());
             }
-            let result = courier.send(row, &clock).await?;
-            let mut conn = store.pool().acquire().await?;
-            match result {
-                Sent::Ok { chat_id, message_id } => {
-                    outbox::mark_sent(&mut conn, row.id, clock.now(), chat_id, message_id).await?;
-                    tracing::debug!(row = row.id, key = %row.key, ?message_id, "sent");
-                    report.sent += 1;
-                }
-                Sent::Retry { error, at } => {
-                    tracing::warn!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, retry_at = %at, "delivery failed, will retry: {error}");
-                    outbox::mark_retry(&mut conn, row.id, &error, at).await?;
-                    tracing::warn!(
-                        row = row.id,
-                        key = %row.key,
-                        attempt = row.attempts + 1,
-                        retry_at = %at,
-                        "delivery failed, will retry: {error}"
-                    );
-                    report.retrying += 1;
-                    return Ok(report);
-                }
-                Sent::Failed { error } => {
-                    tracing::error!(id = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, "delivery failed, giving up: {error}");
-                    outbox::mark_failed(&mut conn, row.id, &error).await?;
-                    tracing::error!(row = row.id, key = %row.key, "delivery failed for good: {error}");
-                    report.failed += 1;
-                }
-                Sent::Wait { until, reason } => {
-                    if let Some(reason) = &reason {
-                        outbox::note_waiting(&mut conn, row.id, reason).await?;
-                        tracing::warn!(row = row.id, key = %row.key, until = %until, "delivery held: {reason}");
-                    } else {
-                        tracing::info!(row = row.id, key = %row.key, until = %until, "delivery paused by the rate limit");
-                    }
-                    report.waiting += 1;
-                    return Ok(report);
-                }
+            Head::Leased { owner: other, until } => {
+                tracing::debug!(audience = audience.as_str(), %other, %until, "another process is delivering");
+                report.waiting += 1;
+                report.wake(until.max(wall + chrono::Duration::milliseconds(200)));
+                return Ok(());
+            }
+            Head::Claimed(row) => *row,
+        };
+        let mut conn = store.pool().acquire().await?;
+        if let Some(expired) = row.expires_at.filter(|e| at >= *e) {
+            tracing::info!(row = row.id, kind = %row.kind, key = %row.key, expired_at = %expired, "not sent: no longer news");
+            outbox::finish(&mut conn, row.id, owner.id(), Outcome::Expired).await?;
+            report.expired += 1;
+            continue;
+        }
+        match still_concerned(config, &mut conn, &row, at).await? {
+            Refresh::Keep => {}
+            Refresh::Drop => {
+                tracing::info!(row = row.id, kind = %row.kind, key = %row.key, "not sent: every unit it named has sent since");
+                let note = "every unit it named has sent since it was planned";
+                outbox::finish(&mut conn, row.id, owner.id(), Outcome::Dropped { note }).await?;
+                report.dropped += 1;
+                continue;
+            }
+            Refresh::Rewrite { text, units } => {
+                tracing::info!(row = row.id, key = %row.key, left = units.len(), "re-rendered for the units that still owe the report");
+                outbox::rewrite(&mut conn, row.id, owner.id(), &text, &units).await?;
+                row.text = text;
+                row.units = units;
+            }
+        }
+        let lease = Utc::now() + courier.lease_for(&row);
+        if !outbox::renew(&mut conn, row.id, owner.id(), lease).await? {
+            continue;
+        }
+        drop(conn);
+        let result = courier.send(&row, at).await?;
+        let mut conn = store.pool().acquire().await?;
+        match result {
+            Sent::Ok { chat_id, message_id } => {
+                let outcome = Outcome::Sent {
+                    at: Utc::now(),
+                    chat_id,
+                    message_id,
+                };
+                outbox::finish(&mut conn, row.id, owner.id(), outcome).await?;
+                tracing::debug!(row = row.id, key = %row.key, ?message_id, "sent");
+                report.sent += 1;
+            }
+            Sent::Retry { error, at: retry } => {
+                tracing::warn!(row = row.id, kind = %row.kind, key = %row.key, attempt = row.attempts + 1, retry_at = %retry, "delivery failed, will retry: {error}");
+                outbox::finish(
+                    &mut conn,
+                    row.id,
+                    owner.id(),
+                    Outcome::Retry {
+                        error: &error,
+                        at: retry,
+                    },
+                )
+                .await?;
+                report.retrying += 1;
+                report.wake(retry);
+                return Ok(());
+            }
+            Sent::Failed { error } => {
+                tracing::error!(row = row.id, kind = %row.kind, key = %row.key, attempts = row.attempts + 1, "delivery failed for good: {error}");
+                outbox::finish(&mut conn, row.id, owner.id(), Outcome::Failed { error: &error }).await?;
+                report.failed += 1;
+            }
+            Sent::Wait { until, reason } => {
+                tracing::debug!(row = row.id, key = %row.key, until = %until, "delivery waits");
+                let note = reason.as_deref();
+                outbox::finish(&mut conn, row.id, owner.id(), Outcome::Wait { note }).await?;
+                report.waiting += 1;
+                report.wake(until);
+                return Ok(());
             }
         }
     }
-    Ok(report)
+}
+
+/// For a reminder, late alert or urge: whether the units it names still owe
+/// the report at `at` (see [`refresh`]).
+async fn still_concerned(
+    config: &Config,
+    conn: &mut sqlx::SqliteConnection,
+    row: &OutboxRow,
+    at: DateTime<Utc>,
+) -> Result<Refresh, StoreError> {
+    let Some(kind) = NoticeKind::parse(&row.kind) else {
+        return Ok(Refresh::Keep);
+    };
+    if !matches!(kind, NoticeKind::Reminder | NoticeKind::Late | NoticeKind::Urge) {
+        return Ok(Refresh::Keep);
+    }
+    let (Some(report_id), Some(label)) = (&row.report, &row.period) else {
+        return Ok(Refresh::Keep);
+    };
+    let (Some(report), Ok(period)) = (config.regime.report(report_id), Period::parse(label)) else {
+        return Ok(Refresh::Keep);
+    };
+    let facts = submissions::period_facts(conn, report_id, label, at).await?;
+    let input = PeriodInput {
+        report,
+        period,
+        facts,
+        past: Vec::new(),
+    };
+    Ok(refresh(&config.regime, &input, kind, &row.key, &row.units, at))
+}
+
+/// Delivery passes until nothing more can go out within `patience` of real
+/// time: what one-shot verbs (`deliver`, `tick`, `summary --send`) run. A
+/// rate slot or a `retry_after` within `patience` is waited for; anything
+/// later is left to the daemon or the next run.
+pub async fn deliver_now(
+    config: &Config,
+    store: &Store,
+    courier: &mut Courier,
+    owner: &Owner,
+    at: DateTime<Utc>,
+    patience: StdDuration,
+) -> Result<Delivery, StoreError> {
+    let started = std::time::Instant::now();
+    let mut total = Delivery::default();
+    loop {
+        let pass = deliver(config, store, courier, owner, at).await?;
+        total.add(pass);
+        let Some(wake) = total.wake_at else {
+            return Ok(total);
+        };
+        let wait = (wake - Utc::now()).to_std().unwrap_or_default();
+        if started.elapsed() + wait > patience {
+            return Ok(total);
+        }
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// The outbox as `status` shows it: counts, the rows in trouble, and what

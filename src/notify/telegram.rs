@@ -31,17 +31,14 @@ use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ThreadId};
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::limit::{Limits, next_slot};
-use super::{Clock, Sent, backoff};
+use super::{Sent, backoff};
 use crate::config::{Secret, Telegram as Settings};
+use crate::domain::plan::{ADMIN_NEWS_FOR, Audience, NoticeKind};
 use crate::domain::regime::Language;
 use crate::domain::render;
 use crate::domain::text::{TELEGRAM_MAX_LEN, html_to_plain, split_html};
 use crate::store::outbox::{self, OutboxRow};
 use crate::store::{Store, StoreError, telegram as chats};
-
-/// The longest a delivery pass sleeps for a rate limit; a longer wait ends
-/// the pass and the rest goes out on a later tick.
-const MAX_WAIT: StdDuration = StdDuration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramError {
@@ -58,6 +55,7 @@ pub struct Telegram {
     store: Store,
     chat_id: i64,
     thread_id: Option<i32>,
+    admin_chat_id: Option<i64>,
     admins: Vec<i64>,
     language: Language,
     limits: Limits,
@@ -195,6 +193,7 @@ impl Telegram {
             store,
             chat_id: settings.chat_id,
             thread_id: settings.thread_id,
+            admin_chat_id: settings.admin_chat_id,
             admins: settings.admins.clone(),
             language,
             limits: Limits {
@@ -238,11 +237,15 @@ impl Telegram {
         format!("Telegram: {}", redact(&text, self.token.expose()))
     }
 
-    /// The chat messages go to: the configured one, or the supergroup it
-    /// became.
-    async fn destination(&self) -> Result<i64, StoreError> {
+    /// The chat a row goes to: the admins' chat for admin notices when one
+    /// is configured, else the group; in either case the supergroup it
+    /// became, if Telegram moved it.
+    async fn destination(&self, audience: Audience) -> Result<i64, StoreError> {
+        let mut chat = match audience {
+            Audience::Admins => self.admin_chat_id.unwrap_or(self.chat_id),
+            Audience::Group => self.chat_id,
+        };
         let mut conn = self.store.pool().acquire().await?;
-        let mut chat = self.chat_id;
         for _ in 0..5 {
             match chats::chat(&mut conn, chat).await?.and_then(|c| c.migrated_to) {
                 Some(next) if next != chat => chat = next,
@@ -252,28 +255,49 @@ impl Telegram {
         Ok(chat)
     }
 
-    /// Waits (briefly) for the rate limits to allow one more message to
-    /// `chat`; returns the instant to come back at when that is too far.
-    async fn slot(&self, chat: i64, clock: &Clock) -> Result<Option<DateTime<Utc>>, StoreError> {
-        loop {
-            let now = clock.now();
-            let (to_chat, to_all) = {
-                let mut conn = self.store.pool().acquire().await?;
-                (
-                    chats::sent_since(&mut conn, now - chrono::Duration::seconds(60), Some(chat)).await?,
-                    chats::sent_since(&mut conn, now - chrono::Duration::seconds(1), None).await?,
-                )
-            };
-            let next = next_slot(self.limits, now, &to_chat, &to_all);
-            if next <= now {
-                return Ok(None);
-            }
-            let wait = (next - now).to_std().unwrap_or_default();
-            if wait > MAX_WAIT {
-                return Ok(Some(next));
-            }
-            tokio::time::sleep(wait).await;
-        }
+    /// The forum topic for messages to `chat`: the configured one in the group only.
+    fn thread_for(&self, chat: i64) -> Option<ThreadId> {
+        let admins_apart = self.admin_chat_id.is_some_and(|a| a == chat && a != self.chat_id);
+        self.thread_id.filter(|_| !admins_apart).map(|t| ThreadId(MessageId(t)))
+    }
+
+    /// When the rate limits allow one more message to `chat`: `None` now,
+    /// else the real instant of the next free slot. Send times are real
+    /// instants recorded when Telegram answered, so the slot is never earlier
+    /// than the limit allows.
+    async fn slot(&self, chat: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let now = Utc::now();
+        let (to_chat, to_all) = {
+            let mut conn = self.store.pool().acquire().await?;
+            (
+                chats::sent_since(&mut conn, now - chrono::Duration::seconds(60), Some(chat)).await?,
+                chats::sent_since(&mut conn, now - chrono::Duration::seconds(1), None).await?,
+            )
+        };
+        // A send recorded in the future (the clock stepped back, or another
+        // machine's clock runs ahead) is not evidence of a recent send: it is
+        // left out, so it can never hold delivery. Telegram's own 429 still
+        // guards the rare case where it was real.
+        let skew = chrono::Duration::seconds(1);
+        let clamp = |list: Vec<DateTime<Utc>>| {
+            let mut list: Vec<DateTime<Utc>> = list
+                .into_iter()
+                .filter(|t| *t <= now + skew)
+                .map(|t| t.min(now))
+                .collect();
+            list.sort();
+            list
+        };
+        let next = next_slot(self.limits, now, &clamp(to_chat), &clamp(to_all));
+        Ok((next > now).then_some(next))
+    }
+
+    /// How long a claim on `row` must last: every part and file within
+    /// `request_timeout`, with room to record each answer.
+    pub fn lease_for(&self, row: &OutboxRow) -> chrono::Duration {
+        let parts = split_html(&row.text, TELEGRAM_MAX_LEN).len() + row.files.len();
+        let each = chrono::Duration::from_std(self.timeout).unwrap_or_default() + chrono::Duration::seconds(5);
+        each * (parts.max(1) as i32) + chrono::Duration::seconds(5)
     }
 
     /// One sendMessage, bounded by `request_timeout` as a whole: teloxide
@@ -284,8 +308,8 @@ impl Telegram {
         if html {
             req = req.parse_mode(ParseMode::Html);
         }
-        if let Some(t) = self.thread_id {
-            req = req.message_thread_id(ThreadId(MessageId(t)));
+        if let Some(t) = self.thread_for(chat) {
+            req = req.message_thread_id(t);
         }
         match tokio::time::timeout(self.timeout, req).await {
             Ok(Ok(message)) => Ok(i64::from(message.id.0)),
@@ -298,7 +322,7 @@ impl Telegram {
     /// bounded like [`Self::request`].
     async fn request_file(&self, chat: i64, file: &outbox::Attachment) -> Result<i64, Failure> {
         let input = InputFile::memory(file.bytes.clone()).file_name(file.name.clone());
-        let thread = self.thread_id.map(|t| ThreadId(MessageId(t)));
+        let thread = self.thread_for(chat);
         let sent = if file.kind == "photo" {
             let mut req = self.bot.send_photo(ChatId(chat), input);
             if let Some(t) = thread {
@@ -319,15 +343,15 @@ impl Telegram {
         }
     }
 
-    pub async fn send(&mut self, row: &OutboxRow, clock: &Clock) -> Result<Sent, StoreError> {
-        let mut dest = self.destination().await?;
+    pub async fn send(&mut self, row: &OutboxRow) -> Result<Sent, StoreError> {
+        let mut dest = self.destination(row.audience).await?;
         let held = {
             let mut conn = self.store.pool().acquire().await?;
             chats::chat(&mut conn, dest).await?.filter(|c| c.held_reason.is_some())
         };
         if let Some(h) = &held {
-            let until = h.recheck_at.unwrap_or_else(|| clock.now());
-            if clock.now() < until {
+            let until = h.recheck_at.unwrap_or_else(Utc::now);
+            if Utc::now() < until {
                 let reason = h.held_reason.clone().unwrap_or_default();
                 return Ok(Sent::Wait {
                     until,
@@ -336,7 +360,7 @@ impl Telegram {
                     )),
                 });
             }
-            tracing::info!(chat = dest, "trying a chat that refused the bot again");
+            tracing::debug!(chat = dest, "trying a chat that refused the bot again");
         }
         let mut probing = held.is_some();
         let texts = split_html(&row.text, TELEGRAM_MAX_LEN);
@@ -357,7 +381,7 @@ impl Telegram {
             if done.iter().any(|(p, _, _)| *p == i) {
                 continue;
             }
-            if let Some(until) = self.slot(dest, clock).await? {
+            if let Some(until) = self.slot(dest).await? {
                 return Ok(Sent::Wait { until, reason: None });
             }
             let mut html = true;
@@ -375,43 +399,20 @@ impl Telegram {
                 };
                 match result {
                     Ok(message_id) => {
+                        // The answer's real time: what the rate limit counts.
+                        let answered = Utc::now();
                         let mut conn = self.store.pool().acquire().await?;
-                        chats::record_message(&mut conn, row.id, i, dest, message_id, clock.now()).await?;
+                        chats::record_message(&mut conn, row.id, i, dest, message_id, answered).await?;
                         if probing {
                             chats::release(&mut conn, dest).await?;
-                            tracing::info!(chat = dest, "the chat accepts messages again; delivery resumes");
+                            tracing::warn!(chat = dest, "the chat accepts messages again; delivery resumes");
                             probing = false;
                         }
                         first.get_or_insert((dest, message_id));
                         break;
                     }
                     Err(Failure::Request(RequestError::MigrateToChatId(new))) if !migrated => {
-                        let new = new.0;
-                        tracing::warn!(
-                            from = dest,
-                            to = new,
-                            "Telegram moved the group to a supergroup; sending there from now on (update telegram.chat_id)"
-                        );
-                        let mut conn = self.store.pool().acquire().await?;
-                        chats::set_migrated(&mut conn, dest, new, clock.now()).await?;
-                        let text = render::chat_migrated(self.language, dest, new, &self.admins);
-                        let key = format!("telegram_migrated:{dest}:{new}");
-                        outbox::enqueue(
-                            &mut conn,
-                            &outbox::NewRow {
-                                key: &key,
-                                kind: "admin",
-                                report: None,
-                                period: None,
-                                units: &[],
-                                atoms: &[],
-                                text: &text,
-                                planned_at: clock.now(),
-                                not_before: row.not_before,
-                            },
-                        )
-                        .await?;
-                        dest = new;
+                        dest = self.follow_migration(dest, new.0, row.not_before).await?;
                         migrated = true;
                     }
                     Err(Failure::Request(RequestError::Api(ApiError::CantParseEntities(d)))) if html => {
@@ -422,47 +423,84 @@ impl Telegram {
                         );
                         html = false;
                     }
-                    Err(e) => {
-                        let error = self.describe(&e);
-                        let now = clock.now();
-                        let class = match &e {
-                            Failure::Request(e) => classify(e),
-                            Failure::Timeout(_) => Class::Temporary,
-                        };
-                        return Ok(match class {
-                            Class::RetryAfter(secs) => Sent::Retry {
-                                error,
-                                at: now + chrono::Duration::seconds(secs.max(1)),
-                            },
-                            Class::Temporary => Sent::Retry {
-                                error,
-                                at: now + backoff(row.attempts),
-                            },
-                            Class::ChatRefused => {
-                                let recheck = now + self.refused_retry;
-                                let mut conn = self.store.pool().acquire().await?;
-                                chats::hold(&mut conn, dest, &error, now, recheck).await?;
-                                tracing::error!(
-                                    chat = dest,
-                                    next_try = %recheck,
-                                    "the chat refuses the bot; later messages are held: {error}"
-                                );
-                                if probing {
-                                    // Still refused: this row stays pending for the next try.
-                                    Sent::Retry { error, at: recheck }
-                                } else {
-                                    Sent::Failed { error }
-                                }
-                            }
-                            Class::Rejected => Sent::Failed { error },
-                        });
-                    }
+                    Err(e) => return self.failed(row, dest, probing, &e).await,
                 }
             }
         }
         Ok(Sent::Ok {
             chat_id: first.map(|(c, _)| c),
             message_id: first.map(|(_, m)| m),
+        })
+    }
+
+    /// Telegram moved `from` to the supergroup `to`: remember it, tell the
+    /// admins (planned with the row that met the move, so it goes out in the
+    /// same pass), and send there from now on.
+    async fn follow_migration(&self, from: i64, to: i64, planned: DateTime<Utc>) -> Result<i64, StoreError> {
+        tracing::warn!(
+            from,
+            to,
+            "Telegram moved the group to a supergroup; sending there from now on (update telegram.chat_id)"
+        );
+        let now = Utc::now();
+        let mut conn = self.store.pool().acquire().await?;
+        chats::set_migrated(&mut conn, from, to, now).await?;
+        let text = render::chat_migrated(self.language, from, to, &self.admins);
+        let key = format!("telegram_migrated:{from}:{to}");
+        outbox::enqueue(
+            &mut conn,
+            &outbox::NewRow {
+                key: &key,
+                kind: NoticeKind::Admin.as_str(),
+                report: None,
+                period: None,
+                units: &[],
+                atoms: &[],
+                text: &text,
+                planned_at: planned,
+                not_before: planned,
+                expires_at: planned + ADMIN_NEWS_FOR,
+                audience: Audience::Admins,
+            },
+        )
+        .await?;
+        Ok(to)
+    }
+
+    /// What an error answer means for the row: retry later, hold the chat, or
+    /// fail for good. A chat that refuses the bot keeps the row pending (it
+    /// goes out first when the chat accepts the bot again); the hold is
+    /// logged when it starts, not at every re-probe.
+    async fn failed(&self, row: &OutboxRow, dest: i64, probing: bool, e: &Failure) -> Result<Sent, StoreError> {
+        let error = self.describe(e);
+        let now = Utc::now();
+        let class = match e {
+            Failure::Request(e) => classify(e),
+            Failure::Timeout(_) => Class::Temporary,
+        };
+        Ok(match class {
+            Class::RetryAfter(secs) => Sent::Retry {
+                error,
+                at: now + chrono::Duration::seconds(secs.max(1)),
+            },
+            Class::Temporary => Sent::Retry {
+                error,
+                at: now + backoff(row.attempts),
+            },
+            Class::ChatRefused => {
+                let recheck = now + self.refused_retry;
+                let mut conn = self.store.pool().acquire().await?;
+                chats::hold(&mut conn, dest, &error, now, recheck).await?;
+                if !probing {
+                    tracing::error!(
+                        chat = dest,
+                        next_try = %recheck,
+                        "the chat refuses the bot; its messages are held until it accepts the bot again: {error}"
+                    );
+                }
+                Sent::Retry { error, at: recheck }
+            }
+            Class::Rejected => Sent::Failed { error },
         })
     }
 }

@@ -36,6 +36,16 @@ pub struct Health {
 pub struct DatabaseHealth {
     pub reachable: bool,
     pub error: Option<String>,
+    /// A write transaction went through just now.
+    pub writable: bool,
+    /// The last write that failed, while none has succeeded since.
+    pub last_write_error: Option<WriteError>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteError {
+    pub at: DateTime<Utc>,
+    pub error: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +110,20 @@ pub async fn health(state: &OpsState, now: DateTime<Utc>) -> Health {
         Ok(Err(e)) => (false, Some(e.to_string())),
         Err(_) => (false, Some(format!("no answer within {DB_TIMEOUT:?}"))),
     };
+    let writable = reachable
+        && match tokio::time::timeout(DB_TIMEOUT, state.store.check_write(now)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                state.store.note_write_error(&e);
+                false
+            }
+            Err(_) => false,
+        };
+    let last_write_error = state
+        .store
+        .write_health()
+        .last_error()
+        .map(|(at, error)| WriteError { at, error });
     let last = if reachable {
         let read = async {
             let mut conn = state.store.pool().acquire().await?;
@@ -129,8 +153,13 @@ pub async fn health(state: &OpsState, now: DateTime<Utc>) -> Health {
         .collect();
     let stale = tick_is_stale(&config.tick, &tz, last, state.vitals.started_at, now);
     Health {
-        healthy: reachable && alive && !stale,
-        database: DatabaseHealth { reachable, error },
+        healthy: reachable && writable && alive && !stale,
+        database: DatabaseHealth {
+            reachable,
+            error,
+            writable,
+            last_write_error,
+        },
         scheduler: SchedulerHealth { alive, jobs },
         last_tick: TickHealth {
             at: last,

@@ -1,6 +1,8 @@
 //! The systemd watchdog (`WatchdogSec=`): fed at half the interval systemd
-//! gives in `$WATCHDOG_USEC`, and only after the database has answered, so a
-//! daemon whose storage hangs is restarted rather than trusted.
+//! gives in `$WATCHDOG_USEC`, and only after a write transaction has gone
+//! through ([`Store::check_write`]), so a daemon that cannot write (a full
+//! disk, a read-only file, a lock held elsewhere) is restarted by systemd
+//! rather than trusted.
 
 use std::time::Duration;
 
@@ -18,12 +20,12 @@ pub fn spawn(store: Store) -> Option<JoinHandle<()>> {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             timer.tick().await;
-            match tokio::time::timeout(every, store.ping()).await {
+            match tokio::time::timeout(every, store.check_write(chrono::Utc::now())).await {
                 Ok(Ok(())) => {
                     let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
                 }
-                Ok(Err(e)) => tracing::warn!("the database does not answer, watchdog not fed: {e}"),
-                Err(_) => tracing::warn!("the database did not answer within {every:?}, watchdog not fed"),
+                Ok(Err(e)) => tracing::warn!("the database cannot be written, watchdog not fed: {e}"),
+                Err(_) => tracing::warn!("a database write did not finish within {every:?}, watchdog not fed"),
             }
         }
     }))

@@ -14,8 +14,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
+use std::sync::{Arc, Mutex};
+
+use sqlx::Sqlite;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +45,95 @@ pub enum StoreError {
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    writes: Arc<WriteHealth>,
+}
+
+/// What the store knows about its own write path: the last write that
+/// failed (kept until a later write succeeds), for `/healthz` and the
+/// watchdog. In memory on purpose: it must be readable when nothing can be
+/// written.
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    last_error: Mutex<Option<(DateTime<Utc>, String)>>,
+}
+
+impl WriteHealth {
+    fn failed(&self, error: &str) {
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = Some((Utc::now(), error.to_string()));
+        }
+    }
+
+    fn succeeded(&self) {
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = None;
+        }
+    }
+
+    /// The last write error and when it happened, while no write has
+    /// succeeded since.
+    pub fn last_error(&self) -> Option<(DateTime<Utc>, String)> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+/// A write transaction owned by the store. It starts with `BEGIN IMMEDIATE`
+/// (SQLite's write lock at once, so two processes take turns instead of
+/// interleaving) and ends with [`Write::commit`]. Anything else — an error
+/// returned with `?`, a failed `COMMIT`, a cancelled future — closes the
+/// connection instead of returning it to the pool: SQLite rolls back what
+/// was open, and no connection in an unknown transaction state is ever
+/// handed out again. This is what lets the daemon heal after a full disk or
+/// a read-only file without a restart.
+pub struct Write {
+    conn: Option<PoolConnection<Sqlite>>,
+    health: Arc<WriteHealth>,
+}
+
+impl std::ops::Deref for Write {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        self.conn
+            .as_deref()
+            .expect("a write transaction is used only before commit")
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.conn
+            .as_deref_mut()
+            .expect("a write transaction is used only before commit")
+    }
+}
+
+impl Write {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        let Some(mut conn) = self.conn.take() else {
+            return Ok(());
+        };
+        match sqlx::query("COMMIT").execute(&mut *conn).await {
+            Ok(_) => {
+                self.health.succeeded();
+                Ok(())
+            }
+            Err(e) => {
+                self.health.failed(&e.to_string());
+                // Whatever state the connection is in now, it is not reused.
+                drop(conn.detach());
+                Err(e.into())
+            }
+        }
+    }
+}
+
+impl Drop for Write {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // Not committed: closing the connection rolls back the transaction.
+            drop(conn.detach());
+        }
+    }
 }
 
 impl Store {
@@ -70,6 +164,7 @@ impl Store {
         Ok(Store {
             pool,
             path: path.to_path_buf(),
+            writes: Arc::new(WriteHealth::default()),
         })
     }
 
@@ -81,10 +176,35 @@ impl Store {
         &self.path
     }
 
-    /// A write transaction that takes SQLite's write lock at once, so two
-    /// processes planning on one database take turns instead of interleaving.
-    pub async fn begin_immediate(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction (see [`Write`]).
+    pub async fn write(&self) -> Result<Write, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+            self.writes.failed(&e.to_string());
+            drop(conn.detach());
+            return Err(e.into());
+        }
+        Ok(Write {
+            conn: Some(conn),
+            health: self.writes.clone(),
+        })
+    }
+
+    /// Records a write error met outside [`Store::write`] (a single statement).
+    pub fn note_write_error(&self, error: &StoreError) {
+        self.writes.failed(&error.to_string());
+    }
+
+    pub fn write_health(&self) -> &WriteHealth {
+        &self.writes
+    }
+
+    /// Proves the write path works: a write transaction that records the
+    /// check in `job_runs`. The watchdog is fed only after this succeeds.
+    pub async fn check_write(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        jobs::set_last_run(&mut tx, "write_check", now, None).await?;
+        tx.commit().await
     }
 
     /// Whether the database answers (for health checks).

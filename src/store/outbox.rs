@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, SqliteConnection};
 
 use super::{StoreError, parse_ts, ts};
-use crate::domain::plan::{NoticeKind, PastNotice};
+use crate::domain::plan::{Audience, NoticeKind, PastNotice};
 
 /// A queued message as the courier sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +21,14 @@ pub struct OutboxRow {
     pub attempts: i64,
     /// Files that go with the message (a summary's spreadsheet and chart).
     pub files: Vec<Attachment>,
-    /// Set after a failed attempt: the row (and every row after it) waits until then.
+    /// Set after a failed attempt: the row (and every row after it) waits
+    /// until then (a real, wall-clock instant).
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it stops being news; `None` for rows queued before this existed.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub audience: Audience,
+    /// The last error or wait reason noted on the row.
+    pub last_error: Option<String>,
 }
 
 pub struct NewRow<'a> {
@@ -35,6 +41,8 @@ pub struct NewRow<'a> {
     pub text: &'a str,
     pub planned_at: DateTime<Utc>,
     pub not_before: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub audience: Audience,
 }
 
 fn json_list(list: &[String]) -> String {
@@ -48,8 +56,8 @@ fn parse_list(s: &str) -> Vec<String> {
 /// Inserts a row unless its key exists; true when it was inserted.
 pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before, expires_at, audience)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
     )
     .bind(row.key)
     .bind(row.kind)
@@ -60,6 +68,8 @@ pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bo
     .bind(row.text)
     .bind(ts(row.planned_at))
     .bind(ts(row.not_before))
+    .bind(ts(row.expires_at))
+    .bind(row.audience.as_str())
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -89,87 +99,253 @@ pub async fn past_notices(
         .collect())
 }
 
-/// Pending rows whose planned time has come, oldest first, including rows
-/// waiting for a retry: the courier stops at the first row that must wait, so
-/// a later row never overtakes a retried one.
-pub async fn due(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, key, kind, report, period, units, text, not_before, attempts, next_attempt_at FROM outbox
-         WHERE state = 'pending' AND not_before <= $1
-         ORDER BY id LIMIT $2",
-    )
-    .bind(ts(now))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out: Vec<OutboxRow> = rows
-        .into_iter()
-        .map(|r| {
-            Ok(OutboxRow {
-                id: r.get(0),
-                key: r.get(1),
-                kind: r.get(2),
-                report: r.get(3),
-                period: r.get(4),
-                units: parse_list(&r.get::<String, _>(5)),
-                text: r.get(6),
-                not_before: parse_ts(&r.get::<String, _>(7))?,
-                attempts: r.get(8),
-                files: Vec::new(),
-                next_attempt_at: r.get::<Option<String>, _>(9).as_deref().map(parse_ts).transpose()?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    for row in &mut out {
-        row.files = attachments(conn, row.id).await?;
-    }
-    Ok(out)
+fn opt_ts(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    s.as_deref().map(parse_ts).transpose()
 }
 
-pub async fn mark_sent(
+/// A row with who holds it and until when.
+type ClaimedRow = (OutboxRow, Option<String>, Option<DateTime<Utc>>);
+
+fn read_row(r: &sqlx::sqlite::SqliteRow) -> Result<ClaimedRow, StoreError> {
+    Ok((
+        OutboxRow {
+            id: r.get(0),
+            key: r.get(1),
+            kind: r.get(2),
+            report: r.get(3),
+            period: r.get(4),
+            units: parse_list(&r.get::<String, _>(5)),
+            text: r.get(6),
+            not_before: parse_ts(&r.get::<String, _>(7))?,
+            attempts: r.get(8),
+            files: Vec::new(),
+            next_attempt_at: opt_ts(r.get(9))?,
+            expires_at: opt_ts(r.get(10))?,
+            audience: Audience::parse(&r.get::<String, _>(11)),
+            last_error: r.get(12),
+        },
+        r.get(13),
+        opt_ts(r.get(14))?,
+    ))
+}
+
+/// What the head of an audience's queue is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Head {
+    /// Nothing is due for this audience.
+    Empty,
+    /// The head row is claimed by this process and must be delivered now.
+    Claimed(Box<OutboxRow>),
+    /// The head row waits for its retry time (wall clock).
+    RetryAt(DateTime<Utc>),
+    /// Another process holds the head row; its lease ends then (wall clock).
+    Leased { owner: String, until: DateTime<Utc> },
+}
+
+/// Claims the oldest pending row of `audience` whose planned time has come
+/// (`not_before <= at`), unless it waits for a retry or another process's
+/// live lease covers it. Only the head is ever claimed, so messages to one
+/// chat go out in order even with several delivering processes. The claim
+/// is one conditional UPDATE (compare-and-set on the lease), the same on
+/// any SQL backend: of two processes racing for a row, exactly one wins.
+///
+/// `wall` is the real time, against which leases and retry times are
+/// judged; `at` is the delivery instant (`--at`), against which planned
+/// times are. `steal` names a dead owner whose lease may be taken at once
+/// (a process on this machine that no longer runs).
+pub async fn claim_head(
     conn: &mut SqliteConnection,
-    id: i64,
+    audience: Audience,
+    owner: &str,
     at: DateTime<Utc>,
-    chat_id: Option<i64>,
-    message_id: Option<i64>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'sent', sent_at = $2, chat_id = $3, message_id = $4,
-           attempts = attempts + 1, last_error = NULL, next_attempt_at = NULL WHERE id = $1",
+    wall: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    steal: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Head, StoreError> {
+    let head = sqlx::query(
+        "SELECT id, key, kind, report, period, units, text, not_before, attempts, next_attempt_at,
+           expires_at, audience, last_error, claimed_by, lease_until
+         FROM outbox WHERE state = 'pending' AND audience = $1 AND not_before <= $2
+         ORDER BY id LIMIT 1",
     )
-    .bind(id)
+    .bind(audience.as_str())
     .bind(ts(at))
-    .bind(chat_id)
-    .bind(message_id)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    let Some(head) = head else {
+        return Ok(Head::Empty);
+    };
+    let (mut row, claimed_by, lease) = read_row(&head)?;
+    if let Some(retry) = row.next_attempt_at.filter(|t| *t > wall) {
+        return Ok(Head::RetryAt(retry));
+    }
+    let mut expected = None;
+    if let (Some(other), Some(until)) = (&claimed_by, lease)
+        && other != owner
+        && until > wall
+    {
+        if !steal(other) {
+            return Ok(Head::Leased {
+                owner: other.clone(),
+                until,
+            });
+        }
+        expected = Some(other.clone());
+    }
+    let won = sqlx::query(
+        "UPDATE outbox SET claimed_by = $2, lease_until = $3
+         WHERE id = $1 AND state = 'pending'
+           AND (claimed_by IS NULL OR claimed_by = $2 OR lease_until IS NULL OR lease_until <= $4 OR claimed_by = $5)",
+    )
+    .bind(row.id)
+    .bind(owner)
+    .bind(ts(lease_until))
+    .bind(ts(wall))
+    .bind(expected.as_deref())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if !won {
+        // Another process got there first; look again on the next round.
+        return Ok(Head::Leased {
+            owner: String::new(),
+            until: wall,
+        });
+    }
+    row.files = attachments(conn, row.id).await?;
+    Ok(Head::Claimed(Box::new(row)))
+}
+
+/// The earliest instant something in the outbox may need the courier: a
+/// planned time after `at`, or a retry time or lease end after `wall`.
+pub async fn next_wake(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    wall: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row = sqlx::query(
+        "SELECT MIN(not_before) FILTER (WHERE not_before > $1),
+           MIN(next_attempt_at) FILTER (WHERE next_attempt_at > $2),
+           MIN(lease_until) FILTER (WHERE lease_until > $2)
+         FROM outbox WHERE state = 'pending'",
+    )
+    .bind(ts(at))
+    .bind(ts(wall))
+    .fetch_one(&mut *conn)
+    .await?;
+    let times = [opt_ts(row.get(0))?, opt_ts(row.get(1))?, opt_ts(row.get(2))?];
+    Ok(times.into_iter().flatten().min())
+}
+
+/// The end of an answered attempt, written only while this process still
+/// holds the claim; every variant also releases it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    Sent {
+        at: DateTime<Utc>,
+        chat_id: Option<i64>,
+        message_id: Option<i64>,
+    },
+    /// A failed attempt, tried again at `at` (wall clock).
+    Retry { error: &'a str, at: DateTime<Utc> },
+    /// Not attempted (a rate limit, a held chat): no attempt is counted;
+    /// `note` is kept on the row for `status` when given.
+    Wait { note: Option<&'a str> },
+    /// Telegram can never accept this message.
+    Failed { error: &'a str },
+    /// Past its `expires_at`: not sent.
+    Expired,
+    /// Nothing left to say (every unit it named has sent since).
+    Dropped { note: &'a str },
+}
+
+pub async fn finish(conn: &mut SqliteConnection, id: i64, owner: &str, outcome: Outcome<'_>) -> Result<(), StoreError> {
+    // Every variant releases the claim, and writes only while this process holds it.
+    let query = match outcome {
+        Outcome::Sent {
+            at,
+            chat_id,
+            message_id,
+        } => sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $3, chat_id = $4, message_id = $5, attempts = attempts + 1,
+               last_error = NULL, next_attempt_at = NULL, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(ts(at))
+        .bind(chat_id)
+        .bind(message_id),
+        Outcome::Retry { error, at } => sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(error.to_string())
+        .bind(ts(at)),
+        Outcome::Wait { note } => sqlx::query(
+            "UPDATE outbox SET last_error = COALESCE($3, last_error), claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(note.map(str::to_string)),
+        Outcome::Failed { error } => sqlx::query(
+            "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $3, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(error.to_string()),
+        Outcome::Expired => sqlx::query(
+            "UPDATE outbox SET state = 'expired', claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+            .bind(id)
+            .bind(owner),
+        Outcome::Dropped { note } => sqlx::query(
+            "UPDATE outbox SET state = 'dropped', last_error = $3, claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(note.to_string()),
+    };
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 
-/// Records a failed attempt that will be retried at `retry_at`.
-pub async fn mark_retry(
+/// Replaces a claimed row's text and units (re-rendered at delivery for the
+/// units still concerned).
+pub async fn rewrite(
     conn: &mut SqliteConnection,
     id: i64,
-    error: &str,
-    retry_at: DateTime<Utc>,
+    owner: &str,
+    text: &str,
+    units: &[String],
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE outbox SET text = $3, units = $4 WHERE id = $1 AND claimed_by = $2")
         .bind(id)
-        .bind(error)
-        .bind(ts(retry_at))
+        .bind(owner)
+        .bind(text)
+        .bind(json_list(units))
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// Gives up on a row for a reason that retrying cannot fix.
-pub async fn mark_failed(conn: &mut SqliteConnection, id: i64, error: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1")
-        .bind(id)
-        .bind(error)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// Extends this process's claim on a row (before each part of a long one).
+/// False when the claim was lost (it lapsed and another process took it).
+pub async fn renew(
+    conn: &mut SqliteConnection,
+    id: i64,
+    owner: &str,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("UPDATE outbox SET lease_until = $3 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'")
+            .bind(id)
+            .bind(owner)
+            .bind(ts(lease_until))
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Counts by state, for status and metrics.
@@ -178,6 +354,10 @@ pub struct OutboxCounts {
     pub pending: i64,
     pub sent: i64,
     pub failed: i64,
+    /// Not sent because they stopped being news first.
+    pub expired: i64,
+    /// Not sent because every unit they named had sent by then.
+    pub dropped: i64,
     /// Pending rows that have failed at least once.
     pub retrying: i64,
 }
@@ -186,7 +366,8 @@ pub async fn counts(conn: &mut SqliteConnection) -> Result<OutboxCounts, StoreEr
     let row = sqlx::query(
         "SELECT
            COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'sent'), 0),
-           COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'pending' AND attempts > 0), 0)
+           COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'pending' AND attempts > 0), 0),
+           COALESCE(SUM(state = 'expired'), 0), COALESCE(SUM(state = 'dropped'), 0)
          FROM outbox",
     )
     .fetch_one(&mut *conn)
@@ -196,6 +377,8 @@ pub async fn counts(conn: &mut SqliteConnection) -> Result<OutboxCounts, StoreEr
         sent: row.get(1),
         failed: row.get(2),
         retrying: row.get(3),
+        expired: row.get(4),
+        dropped: row.get(5),
     })
 }
 
@@ -280,7 +463,7 @@ pub struct Problem {
 pub async fn problems(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Problem>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, key, kind, state, attempts, last_error, next_attempt_at FROM outbox
-         WHERE state = 'failed' OR (state = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))
+         WHERE state IN ('failed', 'expired') OR (state = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))
          ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
@@ -299,14 +482,4 @@ pub async fn problems(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Pro
             })
         })
         .collect()
-}
-
-/// Notes why a pending row is not going out (a held chat) without counting an attempt.
-pub async fn note_waiting(conn: &mut SqliteConnection, id: i64, reason: &str) -> Result<(), StoreError> {
-    sqlx::query("UPDATE outbox SET last_error = $2 WHERE id = $1 AND state = 'pending'")
-        .bind(id)
-        .bind(reason)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }

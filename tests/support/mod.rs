@@ -2,6 +2,7 @@
 //! unit files, and the real `giaoban` binary run against them.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod district;
 pub mod telegram;
 pub mod xlsx;
@@ -162,6 +163,38 @@ impl Office {
     /// The database, for tests that look at or seed the outbox directly.
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("state").join("giaoban.db")
+    }
+
+    /// Runs one SQL statement on the office's database (to seed or inspect it).
+    pub fn sql(&self, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            use sqlx::Connection;
+            let url = format!("sqlite://{}", self.db().display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open db");
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all(&mut conn)
+                .await
+                .expect("query")
+        })
+    }
+
+    /// Queues `n` plain messages `Tin số NN` for the group, planned long ago.
+    pub fn queue_messages(&self, n: usize) {
+        let values: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "('test:{i:03}', 'admin', 'Tin số {i:03}', '2024-09-05T02:00:00.000Z', '2024-09-05T02:00:00.000Z')"
+                )
+            })
+            .collect();
+        self.sql(&format!(
+            "INSERT INTO outbox (key, kind, text, planned_at, not_before) VALUES {}",
+            values.join(", ")
+        ));
     }
 
     /// Runs giaoban, expects success, returns stdout.

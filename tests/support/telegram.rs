@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -29,6 +29,8 @@ pub struct Request {
     /// The file name of a sendDocument or sendPhoto upload.
     pub file_name: Option<String>,
     pub body: Value,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 /// How the fake answers one `sendMessage`.
@@ -57,6 +59,15 @@ struct Inner {
     /// Answer used when the script is empty.
     fallback: Option<Reply>,
     next_message_id: i64,
+    /// Telegram's limits, enforced as a real server would: (messages to one
+    /// chat in any 60 s, messages to all chats in any second).
+    limits: Option<(usize, usize)>,
+    /// Sends accepted so far: (arrival, chat).
+    accepted: Vec<(Instant, i64)>,
+    /// How many sends were refused with 429 by the enforced limits.
+    refused: usize,
+    /// Every send waits this long before it is answered.
+    delay: Duration,
 }
 
 pub struct FakeTelegram {
@@ -101,6 +112,23 @@ impl FakeTelegram {
         self.inner.lock().expect("lock").fallback = Some(reply);
     }
 
+    /// Answers 429 (with the `retry_after` a real server would give) to any
+    /// send beyond `per_chat_per_minute` to one chat in 60 s or `per_second`
+    /// to all chats in one second.
+    pub fn enforce(&self, per_chat_per_minute: usize, per_second: usize) {
+        self.inner.lock().expect("lock").limits = Some((per_chat_per_minute, per_second));
+    }
+
+    /// How many sends the enforced limits refused.
+    pub fn refused(&self) -> usize {
+        self.inner.lock().expect("lock").refused
+    }
+
+    /// Every send is answered only after `delay` (a slow server).
+    pub fn slow(&self, delay: Duration) {
+        self.inner.lock().expect("lock").delay = delay;
+    }
+
     pub fn requests(&self) -> Vec<Request> {
         self.inner.lock().expect("lock").requests.clone()
     }
@@ -112,6 +140,38 @@ impl FakeTelegram {
             .filter(|r| r.method == "sendmessage")
             .collect()
     }
+}
+
+/// The enforced limits' answer to a send, if it is one too many; else the
+/// send is counted.
+fn over_limit(inner: &Arc<Mutex<Inner>>, request: &Request) -> Option<Response> {
+    let mut s = inner.lock().expect("lock");
+    let chat = request.chat_id.unwrap_or(0);
+    let now = Instant::now();
+    if let Some((per_chat, per_second)) = s.limits {
+        let within = |window: Duration| s.accepted.iter().filter(move |(t, _)| now.duration_since(*t) < window);
+        let to_chat: Vec<Instant> = within(Duration::from_secs(60))
+            .filter(|(_, c)| *c == chat)
+            .map(|(t, _)| *t)
+            .collect();
+        let to_all = within(Duration::from_secs(1)).count();
+        if to_chat.len() >= per_chat || to_all >= per_second {
+            s.requests.push(request.clone());
+            s.refused += 1;
+            let wait = if to_chat.len() >= per_chat {
+                60 - now.duration_since(to_chat[to_chat.len() - per_chat]).as_secs()
+            } else {
+                1
+            };
+            return Some(error(
+                429,
+                &format!("Too Many Requests: retry after {wait}"),
+                Some(json!({"retry_after": wait})),
+            ));
+        }
+    }
+    s.accepted.push((now, chat));
+    None
 }
 
 fn error(code: u16, description: &str, parameters: Option<Value>) -> Response {
@@ -163,7 +223,18 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, raw: Bytes) ->
             })
             .flatten(),
         body: body.clone(),
+        at: Instant::now(),
     };
+    let sending = matches!(method.as_str(), "sendmessage" | "senddocument" | "sendphoto");
+    if sending {
+        let delay = inner.lock().expect("lock").delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        if let Some(refusal) = over_limit(&inner, &request) {
+            return refusal;
+        }
+    }
     match method.as_str() {
         "getme" => {
             inner.lock().expect("lock").requests.push(request);
