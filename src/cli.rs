@@ -308,10 +308,10 @@ pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
     let tz = r.timezone;
     let mut o = String::new();
     let Some(report) = r.report(&st.report) else { return o };
-    let period_name = Period::parse(&st.period)
-        .map(|p| p.name(en))
-        .unwrap_or_else(|_| st.period.clone());
-    let _ = writeln!(o, "{} — {} [{} {}]", report.title, period_name, st.report, st.period);
+    let title = Period::parse(&st.period)
+        .map(|p| crate::domain::render::report_title(r, report, p))
+        .unwrap_or_else(|_| format!("{} — {}", report.title, st.period));
+    let _ = writeln!(o, "{title} [{} {}]", st.report, st.period);
     let due = text::time_and_date(&st.due.with_timezone(&tz), lang);
     let late = text::time_and_date(&st.late_after.with_timezone(&tz), lang);
     let at = text::time_and_date(&st.at.with_timezone(&tz), lang);

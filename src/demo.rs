@@ -221,10 +221,9 @@ pub async fn run() -> Result<(), DemoError> {
         return Err(DemoError::Setup("bad demo dates".into()));
     };
     crate::cli::println_out(&format!(
-        "giaoban demo — {} ({}), {} units",
-        report.title,
-        period.name(false),
-        report.units.len()
+        "giaoban demo — {}, {} units",
+        crate::domain::render::report_title(&config.regime, &report, period),
+        config.regime.expected_units(&report, period).len()
     ));
     crate::cli::println_out(&format!(
         "Simulated clock {} → {}; deadline {}, late after {}.",

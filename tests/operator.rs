@@ -171,3 +171,20 @@ fn check_json_describes_the_config_or_its_problems() {
     assert_eq!(doc["problems"][0]["key"], "schedule.tick");
     assert!(doc["problems"][0]["line"].as_u64().is_some_and(|l| l > 1), "{doc}");
 }
+
+#[test]
+fn the_demo_into_a_closed_pipe_ends_quietly_with_exit_0() {
+    // The console courier's messages too: `giaoban demo | head` must not
+    // retry into the closed pipe for the rest of the simulated cycle.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_giaoban"))
+        .arg("demo")
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run giaoban");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
