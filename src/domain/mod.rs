@@ -4,8 +4,11 @@
 
 pub mod calendar;
 pub mod case;
+pub mod columns;
 pub mod deadline;
 pub mod formula;
+pub mod header;
+pub mod html;
 pub mod period;
 pub mod plan;
 pub mod regime;
