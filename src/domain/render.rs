@@ -215,17 +215,24 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
         .iter()
         .map(|(u, e)| format!("• {}: {}", escape_html(&u.name), escape_html(e)))
         .collect();
+    let n = items.len();
     if en(regime) {
+        let (files, them, kept) = if n == 1 {
+            ("the file", "it", "an earlier valid revision, if any, stays")
+        } else {
+            ("the files", "them", "earlier valid revisions, if any, stay")
+        };
         format!(
-            "❌ <b>Invalid report</b>: {}\n{}\nPlease check the file and send it again; an earlier valid revision, if any, stays in force.",
+            "❌ <b>Invalid report</b>: {}\n{}\nPlease check {files} and send {them} again; {kept} in force.",
             heading(regime, report, period),
             lines.join("\n")
         )
     } else {
         format!(
-            "❌ <b>Báo cáo không hợp lệ</b>: {}\n{}\nĐề nghị đơn vị kiểm tra và gửi lại; bản hợp lệ trước đó (nếu có) vẫn được giữ.",
+            "❌ <b>Báo cáo không hợp lệ</b>: {}\n{}\nĐề nghị {} kiểm tra và gửi lại; bản hợp lệ trước đó (nếu có) vẫn được giữ.",
             heading(regime, report, period),
-            lines.join("\n")
+            lines.join("\n"),
+            vi_units(n)
         )
     }
 }
