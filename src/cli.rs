@@ -1,6 +1,8 @@
 //! What the one-shot commands print: `check`'s summary of the config and the
 //! `status` table. Kept out of `main.rs` so tests can call it.
 
+mod briefing;
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -10,6 +12,8 @@ use crate::domain::period::Period;
 use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
+
+pub use briefing::{meetings_table, tasks_table};
 
 /// Writes `text` to standard output. A reader that went away (`giaoban
 /// status | head -1`) ends the program quietly with exit code 0, as a
@@ -79,6 +83,15 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
         c.max_body_bytes,
         c.retries,
         c.retry_backoff.as_millis()
+    );
+    let _ = writeln!(
+        o,
+        "parsing: at most {} rows, {} columns, {} bytes inflated (XLSX), JSON depth {}; a deadline collection holds the tick at most {} s",
+        c.max_rows,
+        c.max_columns,
+        c.max_inflated_bytes,
+        c.max_depth,
+        c.deadline_collect.as_secs()
     );
     match &config.telegram {
         Some(t) => {
@@ -177,6 +190,7 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
     if let Some(c) = &config.case_digest {
         let _ = writeln!(o, "  case_digest \"{}\": next {}", c.expr, next(c));
     }
+    o.push_str(&briefing::describe(config, now));
     o
 }
 

@@ -26,6 +26,10 @@ use crate::store::{Store, StoreError};
 /// running then is abandoned; its open transaction is rolled back by SQLite.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 
+/// Collection passes that may run at once (each report's firings, the
+/// catch-up); more is a sign the sources hang, and a firing is skipped.
+const COLLECTING_AT_ONCE: u32 = 64;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
@@ -148,8 +152,10 @@ struct Shared {
     wake: tokio::sync::Notify,
     /// Held while a planner tick runs: a tick that fires meanwhile is skipped.
     ticking: Mutex<()>,
-    /// Held while a collection pass runs, likewise.
-    collecting: Mutex<()>,
+    /// Collection passes running now: each scheduled firing runs (a unit
+    /// still being fetched by an earlier pass is skipped as `busy`, see
+    /// [`crate::collect::collect`]); SIGTERM waits for them.
+    collecting: Arc<tokio::sync::Semaphore>,
     /// Set by SIGTERM: a job that starts after it does nothing.
     stopping: AtomicBool,
     vitals: Arc<Vitals>,
@@ -280,10 +286,11 @@ fn heartbeat(shared: &Shared, config: &Config) {
 }
 
 async fn collect_cycle(shared: &Shared, report: Option<String>, now: DateTime<Utc>) {
-    let Ok(_guard) = shared.collecting.try_lock() else {
+    // Passes never exclude each other; the permit only lets SIGTERM wait for them.
+    let Ok(_running) = shared.collecting.clone().try_acquire_owned() else {
         tracing::warn!(
             report = report.as_deref().unwrap_or("*"),
-            "collection skipped: the previous pass is still running"
+            "collection skipped: too many passes are running"
         );
         return;
     };
@@ -295,6 +302,7 @@ async fn collect_cycle(shared: &Shared, report: Option<String>, now: DateTime<Ut
         report: report.clone(),
         period: None,
         unit: None,
+        force: false,
     };
     if let Err(e) = jobs::collect_pass(&config, &shared.store, &filter, now).await {
         tracing::error!(report = report.as_deref().unwrap_or("*"), "collection failed: {e}");
@@ -384,7 +392,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         owner: notify::Owner::new(),
         wake: tokio::sync::Notify::new(),
         ticking: Mutex::new(()),
-        collecting: Mutex::new(()),
+        collecting: Arc::new(tokio::sync::Semaphore::new(COLLECTING_AT_ONCE as usize)),
         stopping: AtomicBool::new(false),
         vitals: vitals.clone(),
         heartbeat: ops::heartbeat::client(),
@@ -478,7 +486,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         let _ = catch_up.await;
         let _ = courier_task.await;
         let _a = shared.ticking.lock().await;
-        let _b = shared.collecting.lock().await;
+        let _b = shared.collecting.acquire_many(COLLECTING_AT_ONCE).await;
         let _c = shared.courier.lock().await;
     })
     .await;

@@ -20,6 +20,11 @@ use crate::notify::{Courier, console::Console};
 use crate::store::Store;
 
 const EXAMPLE_CONFIG: &str = include_str!("../config/example.toml");
+/// The example meeting's tasks file, which the example config names.
+const EXAMPLE_TASKS: (&str, &str) = (
+    "example-data/tasks/giao-ban-9m-2024.toml",
+    include_str!("../config/example-data/tasks/giao-ban-9m-2024.toml"),
+);
 
 /// (unit, file name, bytes) of the built-in example data: JSON, and one
 /// unit each in CSV and XLSX.
@@ -98,7 +103,7 @@ fn publications(config: &Config, report: &Report) -> Result<Vec<Publication>, De
             .get(unit)
             .map(|s| s.format)
             .ok_or_else(|| DemoError::Setup(format!("the example config has no source for {unit}")))?;
-        let at = crate::collect::parse(format, body, report, &config.regime)
+        let at = crate::collect::parse(format, body, report, &config.regime, (&config.collection).into())
             .ok()
             .and_then(|s| s.submitted_at)
             .ok_or_else(|| DemoError::Setup(format!("example data of {unit} declares no time")))?
@@ -173,6 +178,11 @@ pub async fn run() -> Result<(), DemoError> {
     let dir = tempfile::Builder::new().prefix("giaoban-demo-").tempdir().map_err(io)?;
     let config_path = dir.path().join("giaoban.toml");
     std::fs::write(&config_path, EXAMPLE_CONFIG).map_err(io)?;
+    let tasks_path = dir.path().join(EXAMPLE_TASKS.0);
+    if let Some(folder) = tasks_path.parent() {
+        std::fs::create_dir_all(folder).map_err(io)?;
+    }
+    std::fs::write(&tasks_path, EXAMPLE_TASKS.1).map_err(io)?;
     let mut config = Config::load(&config_path)?;
     config.state_dir = dir.path().to_path_buf();
     config.storage = Storage::Sqlite {

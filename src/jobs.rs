@@ -2,6 +2,8 @@
 //! collection pass, a delivery pass, and the status evaluation behind the
 //! `status` command. The daemon schedules them; the CLI runs them once.
 
+pub mod briefing;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +13,7 @@ use crate::collect::{self, CollectError, Filter, UnitOutcome};
 use crate::config::Config;
 use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
+use crate::domain::flags;
 use crate::domain::period::Period;
 use crate::domain::plan::{
     Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error, plan_period, summary_due,
@@ -114,6 +117,7 @@ pub async fn tick(
     {
         queued.push(notice);
     }
+    queued.extend(briefing::plan(config, &mut tx, now).await?);
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)
@@ -127,6 +131,8 @@ async fn enqueue(
     files: &[outbox::Attachment],
 ) -> Result<bool, StoreError> {
     let period = notice.period.map(|p| p.label());
+    // The last line of defence: no configured secret is ever queued.
+    let text = crate::config::scrub(&notice.text);
     let row = outbox::NewRow {
         key: &notice.key,
         kind: notice.kind.as_str(),
@@ -134,7 +140,7 @@ async fn enqueue(
         period: period.as_deref(),
         units: &notice.units,
         atoms: &notice.atoms,
-        text: &notice.text,
+        text: &text,
         planned_at: now,
         not_before: notice.not_before,
         expires_at: notice.expires_at,
@@ -178,17 +184,16 @@ pub async fn summary_bundle(
         &submissions::period_facts(conn, &report.id, &prev.label(), at).await?,
     );
     let ly = period.same_period_last_year();
-    let last_year = totals_of(
-        report,
-        ly,
-        &submissions::period_facts(conn, &report.id, &ly.label(), at).await?,
-    );
+    let ly_facts = submissions::period_facts(conn, &report.id, &ly.label(), at).await?;
+    let last_year = totals_of(report, ly, &ly_facts);
     let stored = cases::cases_at(conn, None, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
     let statuses = period_status(regime, report, period, &facts, &d);
-    let summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
-    let text = crate::domain::render::summary(regime, report, &summary);
+    let mut summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
+    summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
+    let mut text = crate::domain::render::summary(regime, report, &summary);
+    text.push_str(&flags::attention(regime, &summary.flags));
     let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines)
         .map_err(|e| tracing::error!(report = %report.id, %period, "summary spreadsheet: {e}"))
         .ok();
@@ -219,6 +224,14 @@ pub async fn summary_bundle(
     })
 }
 
+/// Each unit's figures of the revision in force.
+fn unit_figures(facts: &[crate::domain::status::UnitFacts]) -> BTreeMap<String, BTreeMap<String, i64>> {
+    facts
+        .iter()
+        .filter_map(|f| f.latest().map(|r| (f.unit.clone(), r.metrics.clone())))
+        .collect()
+}
+
 /// The case digest due at `now` (see [`plan_case_digest`]), if any.
 async fn plan_digest(
     config: &Config,
@@ -246,7 +259,10 @@ async fn plan_digest(
 }
 
 /// Collects each active report-period once after its deadline and once after
-/// its end of grace; the runs are recorded, so a restart does not repeat them.
+/// its end of grace; the runs are recorded by the deadline's instant, so a
+/// restart does not repeat them and a deadline moved later is collected
+/// after again. The passes run in the background: the tick waits for them at
+/// most `[collection] deadline_collect_secs`, then plans with what is in.
 async fn collect_after_deadlines(
     config: &Config,
     store: &Store,
@@ -255,13 +271,20 @@ async fn collect_after_deadlines(
 ) -> Result<(), StoreError> {
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
+    let mut shared: Option<std::sync::Arc<Config>> = None;
+    let mut passes = Vec::new();
     for report in &regime.reports {
         for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
             let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
             let mut pending = Vec::new();
             let mut conn = store.pool().acquire().await?;
             for (tag, at) in [("due", d.due), ("grace", d.late_after)] {
-                let job = format!("deadline_collect:{}:{}:{tag}", report.id, period);
+                let job = format!(
+                    "deadline_collect:{}:{}:{tag}:{}",
+                    report.id,
+                    period,
+                    crate::store::ts(at)
+                );
                 if at <= now && runs::last_run(&mut conn, &job).await?.is_none() {
                     pending.push(job);
                 }
@@ -274,18 +297,44 @@ async fn collect_after_deadlines(
                 report: Some(report.id.clone()),
                 period: Some(period),
                 unit: None,
+                force: false,
             };
-            match collect_pass(config, store, &filter, wall).await {
-                Ok(_) => {
-                    let mut conn = store.pool().acquire().await?;
-                    for job in pending {
-                        runs::set_last_run(&mut conn, &job, wall, None).await?;
+            let config = shared
+                .get_or_insert_with(|| std::sync::Arc::new(config.clone()))
+                .clone();
+            let store = store.clone();
+            let (report, period) = (report.id.clone(), period);
+            passes.push(tokio::spawn(async move {
+                match collect_pass(&config, &store, &filter, wall).await {
+                    Ok(_) => {
+                        let done = async {
+                            let mut conn = store.pool().acquire().await?;
+                            for job in pending {
+                                runs::set_last_run(&mut conn, &job, wall, None).await?;
+                            }
+                            Ok::<_, StoreError>(())
+                        };
+                        if let Err(e) = done.await {
+                            tracing::error!(%report, %period, "cannot record the collection after the deadline: {e}");
+                        }
                     }
+                    Err(e) => tracing::error!(%report, %period, "collection after the deadline failed: {e}"),
                 }
-                Err(CollectError::Store(e)) => return Err(e),
-                Err(e) => tracing::error!(report = %report.id, %period, "collection after the deadline failed: {e}"),
-            }
+            }));
         }
+    }
+    if passes.is_empty() {
+        return Ok(());
+    }
+    let bound = config.collection.deadline_collect;
+    if tokio::time::timeout(bound, futures_util::future::join_all(passes))
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the collection after a deadline is still running after {} s ([collection] deadline_collect_secs); the tick goes on and it finishes in the background",
+            bound.as_secs()
+        );
     }
     Ok(())
 }
@@ -340,6 +389,10 @@ pub struct UnitLine {
     pub cases_open: usize,
     /// Of those, the ones past their legal limit.
     pub cases_overdue: usize,
+    /// The unit's indicators that got worse against the same period last year.
+    pub worsened: Vec<String>,
+    /// The unit's indicators below their target.
+    pub below_target: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -361,6 +414,11 @@ pub struct PeriodStatus {
     pub due: DateTime<Utc>,
     pub late_after: DateTime<Utc>,
     pub units: Vec<UnitLine>,
+    /// Province figures (metrics and indicators) that got worse against the
+    /// same period last year, worst first.
+    pub worsened: Vec<String>,
+    /// Province indicators below their target, worst first.
+    pub below_target: Vec<String>,
     #[serde(skip)]
     pub deadlines: Option<Deadlines>,
 }
@@ -400,9 +458,31 @@ pub async fn status(
             .filter(|l| l.case.unit == unit && pick(l.eval.state))
             .count()
     };
-    let units = period_status(regime, report, period, &facts, &d)
+    let statuses = period_status(regime, report, period, &facts, &d);
+    let ly = period.same_period_last_year();
+    let ly_facts = submissions::period_facts(&mut conn, &report.id, &ly.label(), at).await?;
+    let mut summary = build_summary(
+        report,
+        &d,
+        &statuses,
+        &lines,
+        None,
+        totals_of(report, ly, &ly_facts),
+        at,
+    );
+    summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
+    let unit_flags = |id: &str| {
+        summary.flags.unit(id).map_or((Vec::new(), Vec::new()), |u| {
+            (
+                u.worsened.iter().map(|w| w.key.clone()).collect(),
+                u.below_target.iter().map(|s| s.key.clone()).collect(),
+            )
+        })
+    };
+    let units = statuses
         .into_iter()
         .map(|s| {
+            let (worsened, below_target) = unit_flags(&s.unit.id);
             let latest = s.facts.and_then(|f| f.latest());
             UnitLine {
                 unit: s.unit.id.clone(),
@@ -424,6 +504,8 @@ pub async fn status(
                 }),
                 cases_open: count(&s.unit.id, CaseState::is_open),
                 cases_overdue: count(&s.unit.id, |st| st == CaseState::Overdue),
+                worsened,
+                below_target,
             }
         })
         .collect();
@@ -434,6 +516,8 @@ pub async fn status(
         due: d.due,
         late_after: d.late_after,
         units,
+        worsened: summary.flags.worsened_keys(),
+        below_target: summary.flags.below_target_keys(),
         deadlines: Some(d),
     })
 }

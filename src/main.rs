@@ -62,6 +62,9 @@ enum Command {
         /// Collect as if it were this instant (RFC 3339); default now.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Read and judge every file again, even those already seen.
+        #[arg(long)]
+        force: bool,
     },
     /// One planner pass at TIME, then deliver what is due, then exit.
     Tick {
@@ -129,6 +132,30 @@ enum Command {
         #[arg(long, value_name = "ID")]
         unit: Option<String>,
         /// Evaluate the limits on this instant's date; default now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Print one JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Briefing meetings: when, where, who attends, and what was sent for each.
+    Meetings {
+        /// List the sittings near this instant (RFC 3339); default now.
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// Print one JSON document instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Key tasks set by the meetings (and from the chat) with their state.
+    Tasks {
+        /// Only tasks past their deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Only the tasks this unit owns (its id in the config).
+        #[arg(long, value_name = "ID")]
+        unit: Option<String>,
+        /// Evaluate the deadlines at this instant (RFC 3339); default now.
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
         /// Print one JSON document instead of the table.
@@ -317,6 +344,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             period,
             unit,
             at: at_arg,
+            force,
         } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let period = period
@@ -325,7 +353,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .transpose()
                 .map_err(|e| bad(e.to_string()))?;
             let store = open(&config).await?;
-            let filter = Filter { report, period, unit };
+            let filter = Filter {
+                report,
+                period,
+                unit,
+                force,
+            };
             let outcomes = jobs::collect_pass(&config, &store, &filter, now)
                 .await
                 .map_err(|e| match e {
@@ -534,6 +567,42 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     .map_err(failed)?;
             } else {
                 cli::println_out(&giaoban::domain::text::html_to_plain(&bundle.text));
+            }
+            Ok(())
+        }
+        Command::Meetings { at: at_arg, json } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            let store = open(&config).await?;
+            let rows = jobs::briefing::meeting_rows(&config, &store, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                println!("{}", serde_json::json!({ "at": now, "meetings": rows }));
+            } else {
+                print!("{}", cli::meetings_table(&config, &rows));
+            }
+            Ok(())
+        }
+        Command::Tasks {
+            overdue,
+            unit,
+            at: at_arg,
+            json,
+        } => {
+            let now = at(&at_arg)?.unwrap_or_else(Utc::now);
+            if let Some(u) = &unit
+                && config.regime.unit(u).is_none()
+            {
+                return Err(bad(format!("no unit '{u}' in the config")));
+            }
+            let store = open(&config).await?;
+            let rows = jobs::briefing::task_rows(&config, &store, unit.as_deref(), overdue, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                println!("{}", serde_json::json!({ "at": now, "tasks": rows }));
+            } else {
+                print!("{}", cli::tasks_table(&config, &rows, now));
             }
             Ok(())
         }

@@ -468,3 +468,62 @@ fn units_are_read_concurrently_up_to_the_configured_bound() {
         .collect();
     assert_eq!(lines, ["an-phu", "binh-minh", "cai-be"], "config order");
 }
+
+#[test]
+fn a_file_rejected_before_a_config_fix_is_fetched_unconditionally_and_judged_again() {
+    let district = District::start();
+    let office = office(&district);
+    // "Giải quyết" names no metric until the admin adds the alias.
+    district.serve(
+        CSV_PATH,
+        vec![Reply::with_etag("cases_accepted,10\nGiải quyết,5\n", "\"v1\"")],
+    );
+    let out = collect(&office, "binh-minh");
+    assert!(out.contains("rejected"), "{out}");
+    let out = collect(&office, "binh-minh");
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(
+        district.seen(CSV_PATH)[1].header("if-none-match").as_deref(),
+        Some("\"v1\""),
+        "same config: a conditional request"
+    );
+    let fixed = std::fs::read_to_string(&office.config).expect("config").replace(
+        "label = \"Số vụ án đã giải quyết\"",
+        "label = \"Số vụ án đã giải quyết\"\naliases = [\"Giải quyết\"]",
+    );
+    std::fs::write(&office.config, fixed).expect("fix the config");
+    let out = collect(&office, "binh-minh");
+    assert!(
+        out.contains("new_revision"),
+        "judged again under the fixed config: {out}"
+    );
+    assert!(
+        district.seen(CSV_PATH)[2].header("if-none-match").is_none(),
+        "the rejected file is fetched again unconditionally"
+    );
+}
+
+#[test]
+fn a_slow_source_holds_the_tick_only_for_the_deadline_collection_bound() {
+    let district = District::start();
+    let office = office(&district);
+    let slow = std::fs::read_to_string(&office.config).expect("config").replacen(
+        "\ntimeout_secs = 1\n",
+        "\ntimeout_secs = 30\ndeadline_collect_secs = 1\n",
+        1,
+    );
+    std::fs::write(&office.config, slow).expect("config");
+    district.serve(
+        XLSX_PATH,
+        vec![Reply::Slow(Duration::from_secs(20), Box::new(Reply::Status(404)))],
+    );
+    let started = Instant::now();
+    // The end of grace: the tick collects first, waits at most 1 s, then plans.
+    let queued = office.tick("2024-09-19T17:00:00+07:00");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "the tick waited {took:?}");
+    assert!(
+        queued.iter().any(|q| q.0 == "late"),
+        "the late alert is planned: {queued:?}"
+    );
+}

@@ -9,7 +9,6 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::Command;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
@@ -185,38 +184,44 @@ fn sighup_with_a_broken_config_keeps_the_old_schedule_and_tells_the_admins_once(
 
 #[test]
 fn sigterm_lets_a_running_collection_finish_then_exits_0() {
-    let office = Office::new(&ops_config(free_port(), ""));
-    // `status` reads an existing database only: a first pass makes it.
-    office.ok(&["collect", "--report", "9m"]);
+    // an-phu's source is a server that answers after 3 s, like a slow share.
+    let district = support::district::District::start();
+    let file_source = "[units.source]\nkind = \"file\"\npath = \"data/{unit}/{report}-{period}.json\"\n";
+    let http_source = format!(
+        "[units.source]\nkind = \"http\"\nurl = \"{}/{{unit}}/{{period}}.json\"\n",
+        district.url()
+    );
+    let config = ops_config(free_port(), "").replacen(file_source, &http_source, 1);
+    let office = Office::new(&config);
+    // `status` reads an existing database only; no collection here, which
+    // would ask an-phu's server before the daemon does.
+    office.touch_db();
     let period = office.json(&["status", "--report", "9m"])["period"]
         .as_str()
         .expect("the current period")
         .to_string();
-    // A named pipe as an-phu's file: the collection blocks reading it until
-    // the test writes, like a slow share.
-    let folder = office.path().join("data/an-phu");
-    std::fs::create_dir_all(&folder).expect("unit folder");
-    let fifo = folder.join(format!("9m-{period}.json"));
-    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let path = format!("/an-phu/{period}.json");
+    district.serve(
+        &path,
+        vec![support::district::Reply::Slow(
+            Duration::from_secs(3),
+            Box::new(support::district::Reply::body(format!(
+                r#"{{"unit": "an-phu", "report": "9m", "period": "{period}", "submitted_at": "2026-01-01T08:00:00+07:00",
+                    "metrics": {{"cases_accepted": 10, "cases_resolved": 7}}}}"#
+            ))),
+        )],
+    );
 
     let mut daemon = Daemon::start(&office, &[]);
     daemon.wait_log("giaoban is running");
-    // Opening the write end returns once the daemon has opened the read end.
-    let mut pipe = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&fifo)
-        .expect("open the pipe");
+    // The catch-up pass is reading an-phu once the server has its request.
+    let asked = Instant::now() + WAIT;
+    while district.seen(&path).is_empty() {
+        assert!(Instant::now() < asked, "the catch-up pass never asked an-phu's server");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     daemon.signal("TERM");
     daemon.wait_log("stopping");
-    pipe.write_all(
-        format!(
-            r#"{{"unit": "an-phu", "report": "9m", "period": "{period}", "submitted_at": "2026-01-01T08:00:00+07:00",
-                "metrics": {{"cases_accepted": 10, "cases_resolved": 7}}}}"#
-        )
-        .as_bytes(),
-    )
-    .expect("write the submission");
-    drop(pipe);
     let code = daemon.wait_exit();
     assert!(
         code.success(),
@@ -229,7 +234,6 @@ fn sigterm_lets_a_running_collection_finish_then_exits_0() {
     assert!(done > stopping, "the collection finished after SIGTERM:\n{log}");
     assert!(!log.contains("abandoned"), "{log}");
 
-    std::fs::remove_file(&fifo).expect("remove the pipe");
     let doc = office.json(&["status", "--report", "9m", "--period", &period]);
     let an_phu = doc["units"]
         .as_array()

@@ -43,6 +43,9 @@ _giaoban() {
             giaoban,man)
                 cmd="giaoban__subcmd__man"
                 ;;
+            giaoban,meetings)
+                cmd="giaoban__subcmd__meetings"
+                ;;
             giaoban,run)
                 cmd="giaoban__subcmd__run"
                 ;;
@@ -51,6 +54,9 @@ _giaoban() {
                 ;;
             giaoban,summary)
                 cmd="giaoban__subcmd__summary"
+                ;;
+            giaoban,tasks)
+                cmd="giaoban__subcmd__tasks"
                 ;;
             giaoban,template)
                 cmd="giaoban__subcmd__template"
@@ -85,6 +91,9 @@ _giaoban() {
             giaoban__subcmd__help,man)
                 cmd="giaoban__subcmd__help__subcmd__man"
                 ;;
+            giaoban__subcmd__help,meetings)
+                cmd="giaoban__subcmd__help__subcmd__meetings"
+                ;;
             giaoban__subcmd__help,run)
                 cmd="giaoban__subcmd__help__subcmd__run"
                 ;;
@@ -93,6 +102,9 @@ _giaoban() {
                 ;;
             giaoban__subcmd__help,summary)
                 cmd="giaoban__subcmd__help__subcmd__summary"
+                ;;
+            giaoban__subcmd__help,tasks)
+                cmd="giaoban__subcmd__help__subcmd__tasks"
                 ;;
             giaoban__subcmd__help,template)
                 cmd="giaoban__subcmd__help__subcmd__template"
@@ -107,7 +119,7 @@ _giaoban() {
 
     case "${cmd}" in
         giaoban)
-            opts="-h -V --config --help --version run check collect tick deliver status summary cases template demo backup completions man help"
+            opts="-h -V --config --help --version run check collect tick deliver status summary cases meetings tasks template demo backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -187,7 +199,7 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__collect)
-            opts="-h --report --period --unit --at --config --help"
+            opts="-h --report --period --unit --at --force --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,7 +291,7 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__help)
-            opts="run check collect tick deliver status summary cases template demo backup completions man help"
+            opts="run check collect tick deliver status summary cases meetings tasks template demo backup completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -418,6 +430,20 @@ _giaoban() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        giaoban__subcmd__help__subcmd__meetings)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         giaoban__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -447,6 +473,20 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__help__subcmd__summary)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        giaoban__subcmd__help__subcmd__tasks)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -495,6 +535,28 @@ _giaoban() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        giaoban__subcmd__meetings)
+            opts="-h --at --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -574,6 +636,32 @@ _giaoban() {
                     return 0
                     ;;
                 --chart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        giaoban__subcmd__tasks)
+            opts="-h --overdue --unit --at --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --unit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

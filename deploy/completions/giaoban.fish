@@ -35,6 +35,8 @@ complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "deliver" -d 'One de
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "status" -d 'Per-unit table of a report-period. Reads the database; never creates one'
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "summary" -d 'The summary of a report-period: text, and optionally its spreadsheet and chart'
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "cases" -d 'Complaint cases with their legal deadlines and state. Reads the database; never creates one'
+complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "meetings" -d 'Briefing meetings: when, where, who attends, and what was sent for each'
+complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "tasks" -d 'Key tasks set by the meetings (and from the chat) with their state'
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "template" -d 'Write the blank XLSX template (biểu mẫu) a unit fills in for a report'
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "demo" -d 'The whole pipeline on a simulated clock through one reporting cycle'
 complete -c giaoban -n "__fish_giaoban_needs_command" -f -a "backup" -d 'A consistent copy of the database into FILE (a new file), safe while the daemon runs'
@@ -51,6 +53,7 @@ complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -l period -d 'O
 complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -l unit -d 'Only this unit (its id in the config)' -r
 complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -l at -d 'Collect as if it were this instant (RFC 3339); default now' -r
 complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -l config -d 'The config file' -r -F
+complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -l force -d 'Read and judge every file again, even those already seen'
 complete -c giaoban -n "__fish_giaoban_using_subcommand collect" -s h -l help -d 'Print help'
 complete -c giaoban -n "__fish_giaoban_using_subcommand tick" -l at -d 'Plan as if it were this instant (RFC 3339 or local 2024-09-19T10:00); default now' -r
 complete -c giaoban -n "__fish_giaoban_using_subcommand tick" -l config -d 'The config file' -r -F
@@ -80,6 +83,16 @@ complete -c giaoban -n "__fish_giaoban_using_subcommand cases" -l config -d 'The
 complete -c giaoban -n "__fish_giaoban_using_subcommand cases" -l overdue -d 'Only cases past their limit'
 complete -c giaoban -n "__fish_giaoban_using_subcommand cases" -l json -d 'Print one JSON document instead of the table'
 complete -c giaoban -n "__fish_giaoban_using_subcommand cases" -s h -l help -d 'Print help'
+complete -c giaoban -n "__fish_giaoban_using_subcommand meetings" -l at -d 'List the sittings near this instant (RFC 3339); default now' -r
+complete -c giaoban -n "__fish_giaoban_using_subcommand meetings" -l config -d 'The config file' -r -F
+complete -c giaoban -n "__fish_giaoban_using_subcommand meetings" -l json -d 'Print one JSON document instead of the table'
+complete -c giaoban -n "__fish_giaoban_using_subcommand meetings" -s h -l help -d 'Print help'
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -l unit -d 'Only the tasks this unit owns (its id in the config)' -r
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -l at -d 'Evaluate the deadlines at this instant (RFC 3339); default now' -r
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -l config -d 'The config file' -r -F
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -l overdue -d 'Only tasks past their deadline'
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -l json -d 'Print one JSON document instead of the table'
+complete -c giaoban -n "__fish_giaoban_using_subcommand tasks" -s h -l help -d 'Print help'
 complete -c giaoban -n "__fish_giaoban_using_subcommand template" -l report -d 'The report (its id in the config)' -r
 complete -c giaoban -n "__fish_giaoban_using_subcommand template" -l xlsx -d 'The file to write' -r -F
 complete -c giaoban -n "__fish_giaoban_using_subcommand template" -l unit -d 'Pre-fill the unit (id)' -r
@@ -94,17 +107,19 @@ complete -c giaoban -n "__fish_giaoban_using_subcommand completions" -l config -
 complete -c giaoban -n "__fish_giaoban_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c giaoban -n "__fish_giaoban_using_subcommand man" -l config -d 'The config file' -r -F
 complete -c giaoban -n "__fish_giaoban_using_subcommand man" -s h -l help -d 'Print help'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "run" -d 'Run the daemon: scheduled collection, planner ticks and delivery'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "check" -d 'Validate the config and print what it understood'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "collect" -d 'One collection pass now'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "tick" -d 'One planner pass at TIME, then deliver what is due, then exit'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "deliver" -d 'One delivery pass over what is due at TIME, then exit (the daemon\'s courier does this continuously)'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "status" -d 'Per-unit table of a report-period. Reads the database; never creates one'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "summary" -d 'The summary of a report-period: text, and optionally its spreadsheet and chart'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "cases" -d 'Complaint cases with their legal deadlines and state. Reads the database; never creates one'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "template" -d 'Write the blank XLSX template (biểu mẫu) a unit fills in for a report'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "demo" -d 'The whole pipeline on a simulated clock through one reporting cycle'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "backup" -d 'A consistent copy of the database into FILE (a new file), safe while the daemon runs'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "completions" -d 'Print the shell completion script for SHELL (bash, zsh, fish, …)'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "man" -d 'Print the manual page (roff), e.g. `giaoban man | man -l -`'
-complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases template demo backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "run" -d 'Run the daemon: scheduled collection, planner ticks and delivery'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "check" -d 'Validate the config and print what it understood'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "collect" -d 'One collection pass now'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "tick" -d 'One planner pass at TIME, then deliver what is due, then exit'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "deliver" -d 'One delivery pass over what is due at TIME, then exit (the daemon\'s courier does this continuously)'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "status" -d 'Per-unit table of a report-period. Reads the database; never creates one'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "summary" -d 'The summary of a report-period: text, and optionally its spreadsheet and chart'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "cases" -d 'Complaint cases with their legal deadlines and state. Reads the database; never creates one'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "meetings" -d 'Briefing meetings: when, where, who attends, and what was sent for each'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "tasks" -d 'Key tasks set by the meetings (and from the chat) with their state'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "template" -d 'Write the blank XLSX template (biểu mẫu) a unit fills in for a report'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "demo" -d 'The whole pipeline on a simulated clock through one reporting cycle'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "backup" -d 'A consistent copy of the database into FILE (a new file), safe while the daemon runs'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "completions" -d 'Print the shell completion script for SHELL (bash, zsh, fish, …)'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "man" -d 'Print the manual page (roff), e.g. `giaoban man | man -l -`'
+complete -c giaoban -n "__fish_giaoban_using_subcommand help; and not __fish_seen_subcommand_from run check collect tick deliver status summary cases meetings tasks template demo backup completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -23,8 +23,18 @@ pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
         .flexible(true)
         .delimiter(delimiter(text))
         .from_reader(text.as_bytes());
+    let limits = ctx.limits;
     let mut rows = Vec::new();
     for record in reader.records() {
+        if rows.len() >= limits.max_rows {
+            return Err(ctx.msg(
+                format!(
+                    "the CSV file has more than {} rows ([collection] max_rows)",
+                    limits.max_rows
+                ),
+                format!("tệp CSV có quá {} dòng", limits.max_rows),
+            ));
+        }
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
             if en {
@@ -33,8 +43,19 @@ pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
                 format!("tệp CSV lỗi ở dòng {line}")
             }
         })?;
+        if record.len() > limits.max_columns {
+            let line = record.position().map_or(0, |p| p.line());
+            return Err(ctx.msg(
+                format!(
+                    "the CSV file has more than {} columns at line {line} ([collection] max_columns)",
+                    limits.max_columns
+                ),
+                format!("tệp CSV có quá {} cột ở dòng {line}", limits.max_columns),
+            ));
+        }
         rows.push(record.iter().map(Cell::text).collect::<Vec<_>>());
     }
+    table::refuse_unknown_cases_table(&rows, ctx)?;
     let mut sub = Submission::default();
     table::read_metrics(&rows, ctx, &mut sub)?;
     Ok(sub)
@@ -73,6 +94,7 @@ mod tests {
             Context {
                 report: &report,
                 regime: &regime,
+                limits: Default::default(),
             },
         )
     }
@@ -167,6 +189,7 @@ mod tests {
             Context {
                 report: &report,
                 regime: &regime,
+                limits: Default::default(),
             },
         )
         .expect_err("not utf-8");

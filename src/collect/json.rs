@@ -4,14 +4,21 @@
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone};
 use serde_json::Value;
 
+use super::table::Limits;
 use crate::domain::regime::Language;
 use crate::domain::submission::{CaseRecord, RawValue, Submission};
 
 /// Parses a JSON file into a [`Submission`]. Errors are written for the unit
 /// that sent the file, in the chat language. Fields naming a person are never read.
-pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language) -> Result<Submission, String> {
+pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language, limits: Limits) -> Result<Submission, String> {
     let en = lang.is_english();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    check_shape(bytes, limits).map_err(|(depth, values)| match (en, depth) {
+        (true, true) => format!("the JSON file nests deeper than {} levels", limits.max_depth),
+        (false, true) => format!("tệp JSON lồng quá {} cấp", limits.max_depth),
+        (true, false) => format!("the JSON file holds more than {values} values"),
+        (false, false) => format!("tệp JSON có quá {values} giá trị"),
+    })?;
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         if en {
             format!("the file is not valid JSON (line {}, column {})", e.line(), e.column())
@@ -41,6 +48,7 @@ pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language) -> Result<Submiss
     let submitted_at = match text("submitted_at")? {
         None => None,
         Some(s) => Some(parse_instant(&s, tz).ok_or_else(|| {
+            let s = crate::domain::text::excerpt(&s, crate::domain::submission::QUOTE_CHARS);
             if en {
                 format!("submitted_at '{s}' is not a date-time (e.g. 2024-09-17T15:20:00+07:00)")
             } else {
@@ -96,6 +104,21 @@ pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language) -> Result<Submiss
             });
         }
     };
+    let tasks = match obj.get("tasks") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| task(i, t, en))
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(if en {
+                "'tasks' must be a list".into()
+            } else {
+                "trường 'tasks' phải là danh sách".into()
+            });
+        }
+    };
     Ok(Submission {
         unit: text("unit")?,
         report: text("report")?,
@@ -103,7 +126,46 @@ pub fn parse(bytes: &[u8], tz: &chrono_tz::Tz, lang: Language) -> Result<Submiss
         submitted_at,
         metrics,
         cases,
+        tasks,
     })
+}
+
+/// Checks, before anything is built, that the JSON text nests at most
+/// `max_depth` levels and holds at most `max_rows × max_columns` values (a
+/// rough count: separators outside strings). `Err((too_deep, limit))`.
+fn check_shape(bytes: &[u8], limits: Limits) -> Result<(), (bool, usize)> {
+    let max_values = limits.max_cells();
+    let (mut depth, mut values) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err((true, limits.max_depth));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' => {
+                values += 1;
+                if values > max_values {
+                    return Err((false, max_values));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn raw_value(v: &Value) -> RawValue {
@@ -136,6 +198,39 @@ pub fn parse_instant(s: &str, tz: &chrono_tz::Tz) -> Option<DateTime<FixedOffset
     None
 }
 
+/// `{"id", "status": "done" | "in_progress", "note"}`.
+fn task(i: usize, t: &Value, en: bool) -> Result<crate::domain::submission::TaskReport, String> {
+    use crate::domain::briefing::ProgressStatus;
+    let field = |k: &str| {
+        t.get(k)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let id = field("id").ok_or_else(|| {
+        if en {
+            format!("task {} has no id", i + 1)
+        } else {
+            format!("nhiệm vụ thứ {} thiếu mã (id)", i + 1)
+        }
+    })?;
+    let quote = |s: &str| crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS);
+    let status = field("status").unwrap_or_default();
+    let status = ProgressStatus::parse(status).ok_or_else(|| {
+        let (id, status) = (quote(id), quote(status));
+        if en {
+            format!("task {id}: status '{status}' is not done or in_progress")
+        } else {
+            format!("nhiệm vụ {id}: trạng thái '{status}' không phải done hoặc in_progress")
+        }
+    })?;
+    Ok(crate::domain::submission::TaskReport {
+        id: id.to_string(),
+        status,
+        note: field("note").map(|n| n.chars().take(500).collect()),
+    })
+}
+
 fn case(i: usize, c: &Value, en: bool) -> Result<CaseRecord, String> {
     let field = |k: &str| {
         c.get(k)
@@ -147,6 +242,7 @@ fn case(i: usize, c: &Value, en: bool) -> Result<CaseRecord, String> {
         match field(k) {
             None => Ok(None),
             Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| {
+                let s = crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS);
                 if en {
                     format!("case {}: {k} '{s}' is not a date (YYYY-MM-DD)", i + 1)
                 } else {

@@ -10,7 +10,7 @@ pub mod json;
 pub mod table;
 pub mod xlsx;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sha2::{Digest, Sha256};
@@ -48,6 +48,8 @@ pub enum Outcome {
     Failed { error: String },
     /// The unit has no source configured.
     NoSource,
+    /// Another pass of this process is still fetching this unit: skipped.
+    Busy,
 }
 
 impl Outcome {
@@ -59,6 +61,7 @@ impl Outcome {
             Outcome::Rejected { .. } => "rejected",
             Outcome::Failed { .. } => "error",
             Outcome::NoSource => "no_source",
+            Outcome::Busy => "busy",
         }
     }
 
@@ -87,6 +90,39 @@ pub struct Filter {
     pub report: Option<String>,
     pub period: Option<Period>,
     pub unit: Option<String>,
+    /// Read and judge every file again, even one already seen (`collect --force`).
+    pub force: bool,
+}
+
+/// The units some pass of this process is fetching now, by database, report,
+/// period and unit: a pass skips a unit still being fetched by another
+/// (`busy`) instead of waiting for it or skipping the whole pass.
+static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<(PathBuf, String, String, String)>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// A unit claimed in [`IN_FLIGHT`]; released when dropped (a cancelled pass too).
+struct Claim((PathBuf, String, String, String));
+
+impl Claim {
+    fn take(store: &Store, report: &str, period: Period, unit: &str) -> Option<Claim> {
+        let key = (
+            store.path().to_path_buf(),
+            report.to_string(),
+            period.label(),
+            unit.to_string(),
+        );
+        let claimed = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        // Built only once claimed (and after the lock is released): dropping
+        // a claim releases its key.
+        if claimed { Some(Claim(key)) } else { None }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let mut set = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&self.0);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,15 +198,45 @@ pub async fn collect(
             }
         }
     }
+    // Once per report, not per unit: it formats the whole regime.
+    let fingerprints: std::collections::BTreeMap<&str, String> = work
+        .iter()
+        .map(|(report, _, _)| (report.id.as_str(), *report))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, report)| (id, fingerprint(config, report)))
+        .collect();
+    let fingerprints = &fingerprints;
+    // Shared with the parsing threads, copied once per pass.
+    let regime = std::sync::Arc::new(config.regime.clone());
+    let regime = &regime;
     let mut passes = Vec::with_capacity(work.len());
     for (report, period, unit) in work {
         passes.push(async move {
+            let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
             let _permit = permits.acquire().await;
-            let (outcome, http_status) = match config.sources.get(unit) {
-                None => (Outcome::NoSource, None),
-                Some(source) => collect_one(config, store, report, period, unit, source, now).await?,
+            let claim = Claim::take(store, &report.id, period, unit);
+            let (outcome, http_status) = match (config.sources.get(unit), &claim) {
+                (None, _) => (Outcome::NoSource, None),
+                (Some(_), None) => (Outcome::Busy, None),
+                (Some(source), Some(_)) => {
+                    let pass = Pass {
+                        regime: regime.clone(),
+                        judged_by,
+                        force: filter.force,
+                        now,
+                    };
+                    collect_one(config, store, report, period, unit, source, &pass).await?
+                }
             };
-            if outcome != Outcome::NoSource {
+            drop(claim);
+            let outcome = match outcome {
+                Outcome::Failed { error } => Outcome::Failed {
+                    error: crate::config::scrub(&error).into_owned(),
+                },
+                other => other,
+            };
+            if !matches!(outcome, Outcome::NoSource | Outcome::Busy) {
                 let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
                 let result = subs::CollectResult {
                     unit: unit.to_string(),
@@ -193,11 +259,17 @@ pub async fn collect(
     futures_util::future::join_all(passes).await.into_iter().collect()
 }
 
-/// Parses a file in `format` for `report`.
-pub fn parse(format: Format, bytes: &[u8], report: &Report, regime: &Regime) -> Result<Submission, String> {
-    let ctx = table::Context { report, regime };
+/// Parses a file in `format` for `report`, within `limits`.
+pub fn parse(
+    format: Format,
+    bytes: &[u8],
+    report: &Report,
+    regime: &Regime,
+    limits: table::Limits,
+) -> Result<Submission, String> {
+    let ctx = table::Context { report, regime, limits };
     match format {
-        Format::Json => json::parse(bytes, &regime.timezone, regime.language),
+        Format::Json => json::parse(bytes, &regime.timezone, regime.language, limits),
         Format::Csv => csv::parse(bytes, ctx),
         Format::Xlsx => xlsx::parse(bytes, ctx),
     }
@@ -211,6 +283,30 @@ pub fn fill_template(template: &str, unit: &str, report: &str, period: Period) -
         .replace("{period}", &period.label())
 }
 
+/// What a file is judged by, as a hash: the report (metrics, aliases,
+/// rules), the case rules, the units, the language and the parsing limits.
+/// A file rejected under another fingerprint is judged again.
+pub fn fingerprint(config: &Config, report: &Report) -> String {
+    let regime = &config.regime;
+    let judged_by = format!(
+        "{report:?}|{:?}|{:?}|{:?}|{:?}",
+        regime.case_rules,
+        regime.units,
+        regime.language,
+        table::Limits::from(&config.collection)
+    );
+    hex(&Sha256::digest(judged_by.as_bytes()))
+}
+
+/// What one unit's collection needs to know of its pass.
+struct Pass<'a> {
+    regime: std::sync::Arc<Regime>,
+    /// The report's [`fingerprint`].
+    judged_by: &'a str,
+    force: bool,
+    now: DateTime<Utc>,
+}
+
 async fn collect_one(
     config: &Config,
     store: &Store,
@@ -218,10 +314,18 @@ async fn collect_one(
     period: Period,
     unit: &str,
     source: &Source,
-    now: DateTime<Utc>,
+    pass: &Pass<'_>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
+    let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
     let limit = config.collection.max_body_bytes;
     let period_label = period.label();
+    // Seen before and judged under this config (an accepted file stays in force).
+    let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let before = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?;
+    drop(conn);
+    // A conditional request only when a "not modified" would settle the unit.
+    let conditional = !force && before.as_ref().is_none_or(settled);
     // For an HTTP source: the URL's hash and the validators to keep once the
     // file is stored.
     let mut cache: Option<(String, subs::Validators)> = None;
@@ -229,12 +333,15 @@ async fn collect_one(
     let fetched = match &source.location {
         SourceLocation::File { path } => {
             let filled = PathBuf::from(fill_template(path, unit, &report.id, period));
-            let full = if filled.is_absolute() {
-                filled
+            let (full, root) = if filled.is_absolute() {
+                (filled, file::root_of(Path::new(path)))
             } else {
-                config.base_dir.join(filled)
+                (
+                    config.base_dir.join(filled),
+                    config.base_dir.join(file::root_of(Path::new(path))),
+                )
             };
-            match file::fetch(&full, limit).await {
+            match file::fetch(&full, &root, limit, config.collection.timeout).await {
                 Ok(Some(f)) => f,
                 Ok(None) => return Ok((Outcome::NotFound, None)),
                 Err(e) => return Ok((Outcome::Failed { error: e.to_string() }, None)),
@@ -250,7 +357,7 @@ async fn collect_one(
                 url: &filled,
                 source,
                 base_dir: &config.base_dir,
-                validators: validators.as_ref(),
+                validators: validators.as_ref().filter(|_| conditional),
             };
             match http::fetch(&config.collection, &request).await {
                 Ok(http::Answer::NotModified) => return Ok((Outcome::Unchanged, Some(304))),
@@ -269,16 +376,21 @@ async fn collect_one(
         }
     };
     let hash = hex(&Sha256::digest(&fetched.bytes));
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-    if let Some(last) = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?
-        && last.content_hash == hash
-    {
+    let unchanged =
+        |last: &Option<subs::LastSeen>| !force && last.as_ref().is_some_and(|l| l.content_hash == hash && settled(l));
+    if unchanged(&before) {
+        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
         keep_validators(&mut conn, cache.as_ref(), report, &period_label, unit, now).await?;
         return Ok((Outcome::Unchanged, http_status));
     }
-    drop(conn);
 
-    let parsed = parse(source.format, &fetched.bytes, report, &config.regime);
+    // Off the async runtime: a big workbook takes CPU time, not a worker.
+    let (format, limits) = (source.format, table::Limits::from(&config.collection));
+    let (owned_report, owned_regime) = (report.clone(), pass.regime.clone());
+    let bytes = fetched.bytes;
+    let parsed = tokio::task::spawn_blocking(move || parse(format, &bytes, &owned_report, &owned_regime, limits))
+        .await
+        .unwrap_or_else(|e| Err(format!("the file could not be parsed ({e})")));
     let declared = parsed
         .as_ref()
         .ok()
@@ -294,25 +406,46 @@ async fn collect_one(
         collected_at: now,
         source: &fetched.location,
         format: source.format.as_str(),
+        fingerprint,
     };
     let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub, &config.regime.case_rules)
-            .map(|metrics| (metrics, sub.cases))
+            .map(|metrics| (metrics, sub.cases, sub.tasks))
             .map_err(|faults| submission::describe(&faults, lang))
     });
+    let verdict = verdict.map_err(|e| crate::config::scrub(&e).into_owned());
     // Check and insert under SQLite's write lock, so two passes reading the
     // same new file at once store it once.
     let mut tx = store.write().await?;
-    if let Some(last) = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?
-        && last.content_hash == hash
-    {
+    let last = subs::last_seen(&mut tx, &report.id, &period_label, unit).await?;
+    // Unchanged meanwhile, or (forced or re-judged) the same file accepted
+    // again: no new revision.
+    let same_accepted = verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == hash && l.accepted);
+    if unchanged(&last) || same_accepted {
+        keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
+        tx.commit().await?;
         return Ok((Outcome::Unchanged, http_status));
     }
     let outcome = match verdict {
-        Ok((metrics, reported_cases)) => {
+        Ok((metrics, reported_cases, task_reports)) => {
             let revision = subs::insert_accepted(&mut tx, &new, &metrics).await?;
             cases::record(&mut tx, unit, &report.id, &period_label, submitted_at, &reported_cases).await?;
+            let progress: Vec<crate::domain::briefing::Progress> = task_reports
+                .into_iter()
+                .map(|t| crate::domain::briefing::Progress {
+                    task: t.id,
+                    unit: Some(unit.to_string()),
+                    status: t.status,
+                    note: t.note,
+                    at: submitted_at,
+                })
+                .collect();
+            let source = crate::store::briefing::ProgressSource::Submission {
+                report: &report.id,
+                period: &period_label,
+            };
+            crate::store::briefing::record_progress(&mut tx, &progress, source).await?;
             Outcome::NewRevision { revision, submitted_at }
         }
         Err(error) => {
@@ -414,6 +547,31 @@ label = "Khiếu nại lần đầu"
 accept_within = "10d"
 resolve_within = "30d"
 "#;
+
+    #[tokio::test]
+    async fn a_unit_being_fetched_is_busy_for_another_pass_until_released() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::Store::open(&dir.path().join("claims.db"))
+            .await
+            .expect("store");
+        let period = crate::domain::period::Period::parse("2024-9M").expect("period");
+        let first = super::Claim::take(&store, "9m", period, "an-phu").expect("free");
+        assert!(super::Claim::take(&store, "9m", period, "an-phu").is_none(), "busy");
+        // A refused claim releases nothing.
+        assert!(
+            super::Claim::take(&store, "9m", period, "an-phu").is_none(),
+            "still busy"
+        );
+        assert!(
+            super::Claim::take(&store, "9m", period, "binh-minh").is_some(),
+            "other units run"
+        );
+        drop(first);
+        assert!(
+            super::Claim::take(&store, "9m", period, "an-phu").is_some(),
+            "free again"
+        );
+    }
 
     pub(crate) fn office() -> (Regime, Report) {
         let config = Config::from_text(Path::new("test.toml"), OFFICE, None).expect("valid test config");

@@ -73,11 +73,45 @@ impl Cell {
     }
 }
 
+/// How much of a file the parsers read before refusing it (`[collection]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_rows: usize,
+    pub max_columns: usize,
+    pub max_inflated_bytes: u64,
+    pub max_depth: usize,
+}
+
+impl Limits {
+    /// Most cells (or JSON values) kept in memory for one file.
+    pub fn max_cells(&self) -> usize {
+        self.max_rows.saturating_mul(self.max_columns)
+    }
+}
+
+impl From<&crate::config::Collection> for Limits {
+    fn from(c: &crate::config::Collection) -> Self {
+        Limits {
+            max_rows: c.max_rows as usize,
+            max_columns: c.max_columns as usize,
+            max_inflated_bytes: c.max_inflated_bytes,
+            max_depth: c.max_depth as usize,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::from(&crate::config::Collection::default())
+    }
+}
+
 /// What the parsers need from the config.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub report: &'a Report,
     pub regime: &'a Regime,
+    pub limits: Limits,
 }
 
 impl Context<'_> {
@@ -85,7 +119,7 @@ impl Context<'_> {
         self.regime.language.is_english()
     }
 
-    fn msg(&self, en: String, vi: String) -> String {
+    pub fn msg(&self, en: String, vi: String) -> String {
         if self.en() { en } else { vi }
     }
 }
@@ -193,6 +227,11 @@ fn case_header(row: &[Cell]) -> Option<Vec<Option<CaseRole>>> {
     (roles.contains(&Some(CaseRole::Ref)) && roles.contains(&Some(CaseRole::Kind))).then_some(roles)
 }
 
+/// Text from the file as a message quotes it.
+fn quote(s: &str) -> String {
+    crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS)
+}
+
 /// An ordinal as templates number rows: `1`, `1.`, `I`, `IV.`, `a)`.
 fn is_ordinal(s: &str) -> bool {
     let t = s.trim().trim_end_matches(['.', ')']);
@@ -243,6 +282,92 @@ pub fn read_metrics(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) 
     }
     if let Some(c) = cases_at {
         read_cases(&rows[c..], ctx, sub)?;
+    }
+    Ok(())
+}
+
+/// Words of a header that names a person or how to reach one.
+const PERSONAL: [&str; 22] = [
+    "họ tên",
+    "họ và tên",
+    "tên người",
+    "người khiếu nại",
+    "người tố cáo",
+    "người gửi",
+    "người đứng đơn",
+    "người kiến nghị",
+    "điện thoại",
+    "sđt",
+    "địa chỉ",
+    "nơi cư trú",
+    "cccd",
+    "cmnd",
+    "căn cước",
+    "chứng minh",
+    "email",
+    "phone",
+    "address",
+    "full name",
+    "complainant",
+    "id card",
+];
+
+fn is_personal(header: &str) -> bool {
+    let h = normalize_header(header);
+    PERSONAL.iter().any(|w| h.contains(w))
+}
+
+/// Refuses a sheet holding a table that looks like cases — a header row
+/// with a reference or kind column, or a column named like a person, a
+/// phone, an address or an ID card — that is not a recognised cases header:
+/// such a table is never read, and only its column names are quoted.
+pub fn refuse_unknown_cases_table(rows: &[Vec<Cell>], ctx: Context<'_>) -> Result<(), String> {
+    for row in rows {
+        if case_header(row).is_some() {
+            // A recognised cases table: its rows are read by their columns only.
+            return Ok(());
+        }
+        if metric_header(row).is_some() {
+            continue;
+        }
+        // A header row is text only, and names no metric or file detail.
+        let mut texts = Vec::new();
+        for c in row {
+            match c {
+                Cell::Empty => {}
+                Cell::Text(t) if !Cell::Text(t.clone()).looks_numeric() => texts.push(t.as_str()),
+                _ => {
+                    texts.clear();
+                    break;
+                }
+            }
+        }
+        if texts.len() < 2
+            || texts
+                .iter()
+                .any(|t| resolve_metric(ctx.report, t).is_some() || meta_field(t).is_some())
+        {
+            continue;
+        }
+        let case_like = |t: &&str| matches!(case_role(t), Some(CaseRole::Ref | CaseRole::Kind));
+        let flagged: Vec<String> = texts
+            .iter()
+            .filter(|t| case_like(t) || is_personal(t))
+            .take(8)
+            .map(|t| format!("'{}'", quote(t)))
+            .collect();
+        if flagged.is_empty() {
+            continue;
+        }
+        let columns = flagged.join(", ");
+        return Err(ctx.msg(
+            format!(
+                "the file holds a table that looks like a list of cases (columns {columns}) but its header is not the template's (it needs Ref and Kind columns); none of its cells was read. Never write the names, phones, addresses or ID numbers of complainants"
+            ),
+            format!(
+                "tệp có bảng giống danh sách đơn thư (các cột {columns}) nhưng dòng tiêu đề không đúng biểu mẫu (cần cột Số hiệu và Loại đơn); không ô nào của bảng được đọc. Không ghi họ tên, số điện thoại, địa chỉ, số CCCD của người khiếu nại, tố cáo"
+            ),
+        ));
     }
     Ok(())
 }
@@ -329,6 +454,7 @@ fn set_meta(meta: Meta, value: &Cell, ctx: Context<'_>, sub: &mut Submission) ->
                 _ => parse_local_instant(&text, tz),
             };
             sub.submitted_at = Some(parsed.ok_or_else(|| {
+                let text = quote(&text);
                 ctx.msg(
                     format!("submitted_at '{text}' is not a date-time (e.g. 2024-09-17 15:20)"),
                     format!("thời gian gửi '{text}' không đúng định dạng ngày giờ (ví dụ 17/09/2024 15:20)"),
@@ -399,6 +525,7 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
                         .or_else(|_| NaiveDate::parse_from_str(&s, "%d/%m/%Y"))
                         .map(Some)
                         .map_err(|_| {
+                            let s = quote(&s);
                             ctx.msg(
                                 format!("case {n}: {field} '{s}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"),
                                 format!("đơn thư thứ {n}: {field} '{s}' không đúng định dạng ngày (DD/MM/YYYY)"),
@@ -417,6 +544,7 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
                     "x" | "có" | "co" | "true" | "yes" | "1" | "phức tạp" => true,
                     "không" | "khong" | "false" | "no" | "0" | "-" => false,
                     _ => {
+                        let s = quote(&s);
                         return Err(ctx.msg(
                             format!("case {n}: complex '{s}' is not yes/no"),
                             format!("đơn thư thứ {n}: cột phức tạp '{s}' phải là có/không"),
@@ -430,7 +558,7 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
             other => match crate::domain::submission::parse_count(&other.raw()) {
                 Ok(k) if (0..=i64::from(u32::MAX)).contains(&k) => k as u32,
                 _ => {
-                    let s = other.as_text().unwrap_or_default();
+                    let s = quote(&other.as_text().unwrap_or_default());
                     return Err(ctx.msg(
                         format!("case {n}: extensions '{s}' is not a whole number"),
                         format!("đơn thư thứ {n}: số lần gia hạn '{s}' không phải số nguyên"),
@@ -452,4 +580,135 @@ fn read_cases(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Res
         });
     }
     Ok(())
+}
+
+/// Which column of a tasks table (progress on key tasks) a header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TaskRole {
+    Id,
+    Status,
+    Note,
+}
+
+fn task_role(header: &str) -> Option<TaskRole> {
+    Some(match normalize_header(header).as_str() {
+        "task" | "task id" | "mã nhiệm vụ" | "nhiệm vụ" => TaskRole::Id,
+        "status" | "progress" | "tiến độ" | "kết quả thực hiện" | "tình trạng" | "trạng thái" => {
+            TaskRole::Status
+        }
+        "note" | "ghi chú" | "nội dung thực hiện" => TaskRole::Note,
+        _ => return None,
+    })
+}
+
+fn task_header(row: &[Cell]) -> Option<Vec<Option<TaskRole>>> {
+    let roles: Vec<Option<TaskRole>> = row
+        .iter()
+        .map(|c| match c {
+            Cell::Text(s) => task_role(s),
+            _ => None,
+        })
+        .collect();
+    (roles.contains(&Some(TaskRole::Id)) && roles.contains(&Some(TaskRole::Status))).then_some(roles)
+}
+
+/// `done` / `in_progress`, in English or Vietnamese words.
+fn task_status(s: &str) -> Option<crate::domain::briefing::ProgressStatus> {
+    use crate::domain::briefing::ProgressStatus;
+    match normalize_header(s).as_str() {
+        "done" | "xong" | "đã xong" | "hoàn thành" | "đã hoàn thành" => Some(ProgressStatus::Done),
+        "in_progress" | "in progress" | "đang thực hiện" | "đang làm" => Some(ProgressStatus::InProgress),
+        _ => None,
+    }
+}
+
+/// Reads a sheet that may hold a tasks table (a header naming a task id
+/// column and a status column, e.g. `Mã nhiệm vụ`, `Tiến độ`, `Ghi chú`);
+/// `false` when it has none.
+pub fn read_tasks_sheet(rows: &[Vec<Cell>], ctx: Context<'_>, sub: &mut Submission) -> Result<bool, String> {
+    let Some(at) = rows.iter().position(|r| task_header(r).is_some()) else {
+        return Ok(false);
+    };
+    let roles = task_header(&rows[at]).unwrap_or_default();
+    for row in &rows[at + 1..] {
+        let cell = |r: TaskRole| {
+            roles
+                .iter()
+                .position(|x| *x == Some(r))
+                .and_then(|i| row.get(i))
+                .and_then(Cell::as_text)
+        };
+        let Some(id) = cell(TaskRole::Id) else { continue };
+        let status_text = cell(TaskRole::Status).unwrap_or_default();
+        let status = task_status(&status_text).ok_or_else(|| {
+            let quote = |s: &str| crate::domain::text::excerpt(s, crate::domain::submission::QUOTE_CHARS);
+            let (id, status_text) = (quote(&id), quote(&status_text));
+            ctx.msg(
+                format!("task {id}: status '{status_text}' is not done or in progress"),
+                format!(
+                    "nhiệm vụ {id}: trạng thái '{status_text}' không phải \"đã hoàn thành\" hoặc \"đang thực hiện\""
+                ),
+            )
+        })?;
+        sub.tasks.push(crate::domain::submission::TaskReport {
+            id,
+            status,
+            note: cell(TaskRole::Note).map(|n| n.chars().take(500).collect()),
+        });
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::tests::office;
+
+    fn rows(text: &[&[&str]]) -> Vec<Vec<Cell>> {
+        text.iter().map(|r| r.iter().map(|c| Cell::text(c)).collect()).collect()
+    }
+
+    fn refused(text: &[&[&str]]) -> Option<String> {
+        let (regime, report) = office();
+        let ctx = Context {
+            report: &report,
+            regime: &regime,
+            limits: Limits::default(),
+        };
+        refuse_unknown_cases_table(&rows(text), ctx).err()
+    }
+
+    #[test]
+    fn a_table_like_cases_with_an_unknown_header_is_refused_by_its_column_names() {
+        let err = refused(&[
+            &["Thụ lý", "10"],
+            &["STT", "Số đơn", "Loại", "Họ tên", "Địa chỉ"],
+            &["1", "KN-1", "Khiếu nại", "Nguyễn Văn A", "12 Lê Lợi"],
+        ])
+        .expect("refused");
+        assert!(err.contains("'Loại', 'Họ tên', 'Địa chỉ'"), "{err}");
+        assert!(!err.contains("Nguyễn") && !err.contains("Lê Lợi"), "{err}");
+    }
+
+    #[test]
+    fn metric_rows_titles_signatures_and_a_recognised_cases_table_are_not_refused() {
+        assert_eq!(
+            refused(&[
+                &["BÁO CÁO TÌNH HÌNH TIẾP CÔNG DÂN, GIẢI QUYẾT KHIẾU NẠI"],
+                &["Đơn vị", "Huyện An Phú"],
+                &["STT", "Chỉ tiêu", "Số liệu"],
+                &["1", "Số người khiếu nại đông người", "5"],
+                &["Người lập biểu", "Thủ trưởng đơn vị"],
+            ]),
+            None
+        );
+        assert_eq!(
+            refused(&[
+                &["Số hiệu", "Loại đơn", "Họ tên người khiếu nại"],
+                &["KN-1", "Khiếu nại lần đầu", "Nguyễn Văn A"],
+            ]),
+            None,
+            "a recognised cases table: the name column is simply never read"
+        );
+    }
 }

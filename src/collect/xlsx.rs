@@ -12,21 +12,76 @@ use calamine::{Data, DataType, Reader, Xlsx};
 use super::table::{self, Cell, Context};
 use crate::domain::submission::Submission;
 
-/// Parses an XLSX workbook.
+/// Parses an XLSX workbook. Nothing is built from what the file declares:
+/// the zip members are inflated (and counted) once before calamine opens the
+/// workbook, and cells are read one by one into rows bounded by
+/// `[collection] max_rows` and `max_columns`.
 pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
-    let en = ctx.regime.language.is_english();
     let unreadable = |e: String| {
-        if en {
-            format!("the file is not a readable XLSX workbook ({e})")
-        } else {
-            format!("tệp không phải bảng tính XLSX đọc được ({e})")
-        }
+        let e = crate::domain::text::excerpt(&e, 120);
+        ctx.msg(
+            format!("the file is not a readable XLSX workbook ({e})"),
+            format!("tệp không phải bảng tính XLSX đọc được ({e})"),
+        )
     };
+    check_members(bytes, ctx).map_err(|e| match e {
+        Refusal::Unreadable(e) => unreadable(e),
+        Refusal::Limit(m) => m,
+    })?;
     let mut book = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
+    let limits = ctx.limits;
+    // Cells kept for the whole workbook, empty ones included.
+    let mut budget = limits.max_cells();
     let mut sheets = Vec::new();
     for name in book.sheet_names() {
-        let range = book.worksheet_range(&name).map_err(|e| unreadable(e.to_string()))?;
-        let rows: Vec<Vec<Cell>> = range.rows().map(|r| r.iter().map(cell).collect()).collect();
+        let mut reader = match book.worksheet_cells_reader(&name) {
+            Ok(r) => r,
+            Err(calamine::XlsxError::NotAWorksheet(_)) => continue,
+            Err(e) => return Err(unreadable(e.to_string())),
+        };
+        let declared = reader.dimensions();
+        if declared.end.0 as usize >= limits.max_rows || declared.end.1 as usize >= limits.max_columns {
+            return Err(too_big(
+                ctx,
+                &name,
+                declared.end.0 as u64 + 1,
+                declared.end.1 as u64 + 1,
+            ));
+        }
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        while let Some(c) = reader.next_cell().map_err(|e| unreadable(e.to_string()))? {
+            let value = cell(&Data::from(c.get_value().clone()));
+            if value == Cell::Empty {
+                continue;
+            }
+            let (r, col) = c.get_position();
+            let (r, col) = (r as usize, col as usize);
+            if r >= limits.max_rows || col >= limits.max_columns {
+                return Err(too_big(ctx, &name, r as u64 + 1, col as u64 + 1));
+            }
+            if rows.len() <= r {
+                budget = budget.saturating_sub(r + 1 - rows.len());
+                rows.resize_with(r + 1, Vec::new);
+            }
+            let row = &mut rows[r];
+            if row.len() <= col {
+                budget = budget.saturating_sub(col + 1 - row.len());
+                row.resize(col + 1, Cell::Empty);
+            }
+            if budget == 0 {
+                return Err(ctx.msg(
+                    format!(
+                        "the workbook has more than {} cells; split it or send only the report's sheets",
+                        limits.max_cells()
+                    ),
+                    format!(
+                        "bảng tính có quá {} ô; chỉ gửi các trang của báo cáo",
+                        limits.max_cells()
+                    ),
+                ));
+            }
+            row[col] = value;
+        }
         sheets.push(rows);
     }
     if sheets.is_empty() {
@@ -34,6 +89,9 @@ pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
     }
     let metrics_sheet = sheets.iter().position(|s| table::has_metrics_header(s)).unwrap_or(0);
     let mut sub = Submission::default();
+    for rows in &sheets {
+        table::refuse_unknown_cases_table(rows, ctx)?;
+    }
     table::read_metrics(&sheets[metrics_sheet], ctx, &mut sub)?;
     if sub.cases.is_empty() {
         for (i, rows) in sheets.iter().enumerate() {
@@ -42,7 +100,109 @@ pub fn parse(bytes: &[u8], ctx: Context<'_>) -> Result<Submission, String> {
             }
         }
     }
+    // Progress on key tasks, on a sheet of its own (e.g. `Nhiệm vụ`).
+    for (i, rows) in sheets.iter().enumerate() {
+        if i != metrics_sheet && table::read_tasks_sheet(rows, ctx, &mut sub)? {
+            break;
+        }
+    }
     Ok(sub)
+}
+
+fn too_big(ctx: Context<'_>, sheet: &str, rows: u64, columns: u64) -> String {
+    let sheet = crate::domain::text::excerpt(sheet, 40);
+    let (max_rows, max_columns) = (ctx.limits.max_rows, ctx.limits.max_columns);
+    ctx.msg(
+        format!(
+            "sheet '{sheet}' reaches row {rows}, column {columns}: at most {max_rows} rows and {max_columns} columns are read ([collection] max_rows, max_columns)"
+        ),
+        format!(
+            "trang '{sheet}' kéo dài tới dòng {rows}, cột {columns}: chỉ đọc tối đa {max_rows} dòng và {max_columns} cột"
+        ),
+    )
+}
+
+enum Refusal {
+    Unreadable(String),
+    Limit(String),
+}
+
+/// Inflates every zip member once, counting the bytes, before calamine reads
+/// anything: a workbook that inflates past `max_inflated_bytes` (a zip bomb),
+/// or whose shared strings outnumber the cells that could be read, is
+/// refused. Memory stays at one buffer, whatever the members declare.
+fn check_members(bytes: &[u8], ctx: Context<'_>) -> Result<(), Refusal> {
+    use std::io::Read;
+    let limit = ctx.limits.max_inflated_bytes;
+    let over = || {
+        Refusal::Limit(ctx.msg(
+            format!("the workbook inflates to more than {limit} bytes ([collection] max_inflated_bytes)"),
+            format!("bảng tính giải nén ra quá {limit} byte"),
+        ))
+    };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| Refusal::Unreadable(e.to_string()))?;
+    let max_strings = ctx.limits.max_cells();
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    for i in 0..zip.len() {
+        let mut member = zip.by_index(i).map_err(|e| Refusal::Unreadable(e.to_string()))?;
+        if member.size() > limit.saturating_sub(total) {
+            return Err(over());
+        }
+        let strings = member.name().is_ok_and(|n| n.ends_with("sharedStrings.xml"));
+        let mut count = StringCount::default();
+        loop {
+            let n = member.read(&mut buf).map_err(|e| Refusal::Unreadable(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > limit {
+                return Err(over());
+            }
+            if strings && count.feed(&buf[..n]) > max_strings {
+                return Err(Refusal::Limit(ctx.msg(
+                    format!("the workbook has more than {max_strings} distinct texts"),
+                    format!("bảng tính có quá {max_strings} chuỗi văn bản"),
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts `<si>` elements (shared strings) across buffer boundaries; the
+/// `uniqueCount` the file declares counts too, since calamine reserves it.
+#[derive(Default)]
+struct StringCount {
+    count: usize,
+    declared: usize,
+    tail: Vec<u8>,
+    started: bool,
+}
+
+impl StringCount {
+    fn feed(&mut self, chunk: &[u8]) -> usize {
+        let mut window = std::mem::take(&mut self.tail);
+        window.extend_from_slice(chunk);
+        if !self.started {
+            self.started = true;
+            let key = b"uniqueCount=\"";
+            if let Some(at) = window.windows(key.len()).position(|w| w == key) {
+                let digits = window[at + key.len()..].iter().take_while(|b| b.is_ascii_digit());
+                self.declared = digits.fold(0usize, |n, d| {
+                    n.saturating_mul(10).saturating_add(usize::from(d - b'0'))
+                });
+            }
+        }
+        self.count += window
+            .windows(4)
+            .filter(|w| w[..3] == *b"<si" && (w[3] == b'>' || w[3] == b' ' || w[3] == b'/'))
+            .count();
+        let keep = window.len().min(3);
+        self.tail = window[window.len() - keep..].to_vec();
+        self.count.max(self.declared)
+    }
 }
 
 fn cell(d: &Data) -> Cell {
@@ -99,6 +259,7 @@ mod tests {
         let ctx = Context {
             report: &report,
             regime: &regime,
+            limits: Default::default(),
         };
         let sub = parse(&bytes, ctx).expect("parse");
         assert_eq!(sub.unit.as_deref(), Some("an-phu"));
@@ -125,6 +286,7 @@ mod tests {
         let ctx = Context {
             report: &report,
             regime: &regime,
+            limits: Default::default(),
         };
         let sub = parse(&bytes, ctx).expect("parse");
         assert_eq!(sub.metrics, Vec::<(String, RawValue)>::new());
@@ -143,8 +305,13 @@ mod tests {
             let report = config.regime.report(report_id).expect("report");
             let data = dir.join(format!("example-data/trang-bang/{report_id}-{label}"));
             let json = std::fs::read(data.with_extension("json")).expect("example JSON");
-            let sub =
-                crate::collect::json::parse(&json, &config.regime.timezone, config.regime.language).expect("parse");
+            let sub = crate::collect::json::parse(
+                &json,
+                &config.regime.timezone,
+                config.regime.language,
+                Default::default(),
+            )
+            .expect("parse");
             let period = Period::parse(label).expect("period");
             let fill = Filling {
                 unit: sub.unit.clone(),
@@ -164,6 +331,7 @@ mod tests {
         let ctx = Context {
             report: &report,
             regime: &regime,
+            limits: Default::default(),
         };
         let err = parse(b"PK\x03\x04 not really a zip", ctx).expect_err("corrupt");
         assert!(err.contains("không phải bảng tính XLSX"), "{err}");

@@ -16,7 +16,7 @@ use croner::parser::{CronParser, Seconds};
 use crate::domain::regime::Regime;
 
 pub use locate::KeyPath;
-pub use secret::{Secret, SecretError, SecretRef};
+pub use secret::{Secret, SecretError, SecretRef, scrub};
 
 /// A validated config.
 #[derive(Debug, Clone)]
@@ -33,6 +33,12 @@ pub struct Config {
     pub telegram: Option<Telegram>,
     pub tick: CronSpec,
     pub case_digest: Option<CronSpec>,
+    /// When the digest of overdue key tasks goes out (`[schedule] task_digest`).
+    pub task_digest: Option<CronSpec>,
+    /// Briefing meetings (`[[meetings]]`).
+    pub meetings: Vec<crate::domain::briefing::Meeting>,
+    /// The key tasks of every meeting's tasks file, in file order.
+    pub tasks: Vec<crate::domain::briefing::Task>,
     /// Per report: its collection and summary schedules.
     pub report_jobs: Vec<ReportJobs>,
     /// Per unit id: where its submissions come from.
@@ -85,6 +91,16 @@ pub struct Collection {
     pub retries: u32,
     /// Wait before the first retry; doubled for each next one.
     pub retry_backoff: std::time::Duration,
+    /// Most rows a sheet, a CSV file or a JSON list may have.
+    pub max_rows: u32,
+    /// Most columns a sheet or a CSV row may have.
+    pub max_columns: u32,
+    /// Most bytes an XLSX workbook may inflate to (all its zip members together).
+    pub max_inflated_bytes: u64,
+    /// Most nesting a JSON file may have.
+    pub max_depth: u32,
+    /// How long the collection a tick runs after a deadline may hold the tick.
+    pub deadline_collect: std::time::Duration,
 }
 
 impl Default for Collection {
@@ -96,6 +112,11 @@ impl Default for Collection {
             max_body_bytes: 10 * 1024 * 1024,
             retries: 3,
             retry_backoff: std::time::Duration::from_millis(500),
+            max_rows: 10_000,
+            max_columns: 200,
+            max_inflated_bytes: 50 * 1024 * 1024,
+            max_depth: 16,
+            deadline_collect: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -353,7 +374,33 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::from_text(path, &text, std::env::var_os("STATE_DIRECTORY").map(PathBuf::from))
+        let config = Config::from_text(path, &text, std::env::var_os("STATE_DIRECTORY").map(PathBuf::from))?;
+        config.remember_secrets();
+        Ok(config)
+    }
+
+    /// Reads every secret the config names (the bot token, bearer tokens,
+    /// secret headers, the heartbeat URL), so [`scrub`] knows them before
+    /// anything is collected; one that cannot be read is skipped here and
+    /// reported where it is used.
+    pub fn remember_secrets(&self) {
+        let mut refs: Vec<&SecretRef> = Vec::new();
+        if let Some(t) = &self.telegram {
+            refs.push(&t.token);
+        }
+        if let Some(Heartbeat::Secret(r)) = &self.http.heartbeat {
+            refs.push(r);
+        }
+        for source in self.sources.values() {
+            refs.extend(source.bearer.iter());
+            refs.extend(source.headers.values().filter_map(|h| match h {
+                HeaderValue::Secret(r) => Some(r),
+                HeaderValue::Plain(_) => None,
+            }));
+        }
+        for r in refs {
+            let _ = r.read(&self.base_dir);
+        }
     }
 
     /// Validates `text` as if read from `path`. `state_directory` is systemd's

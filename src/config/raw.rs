@@ -33,6 +33,59 @@ pub struct RawConfig {
     pub reports: Vec<RawReport>,
     #[serde(default)]
     pub case_rules: Vec<RawCaseRule>,
+    #[serde(default)]
+    pub meetings: Vec<RawMeeting>,
+}
+
+/// `[[meetings]]`: a briefing meeting, once (`at` + `period`) or for every
+/// period of a kind (`every` + `day` + `time`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeeting {
+    pub id: String,
+    pub title: String,
+    pub at: Option<String>,
+    pub period: Option<String>,
+    pub every: Option<String>,
+    pub day: Option<u32>,
+    pub time: Option<String>,
+    pub roll_to_working_day: Option<bool>,
+    #[serde(default)]
+    pub reports: Vec<String>,
+    pub chair: Option<String>,
+    pub place: Option<String>,
+    pub attendees: Option<Vec<String>>,
+    pub invite_before: Option<String>,
+    pub prepare_before: Option<String>,
+    pub tasks: Option<String>,
+}
+
+/// A meeting's tasks file (TOML).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTasksFile {
+    pub remind_before: Option<String>,
+    #[serde(default)]
+    pub tasks: Vec<RawTask>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    pub id: String,
+    pub title: String,
+    pub owners: Option<Vec<String>>,
+    pub due: Option<String>,
+    pub every: Option<String>,
+    pub measure: Option<RawMeasure>,
+    pub remind_before: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMeasure {
+    pub key: String,
+    pub target: Option<f64>,
 }
 
 /// `[letterhead]`: the heading of the XLSX template units fill in.
@@ -68,6 +121,11 @@ pub struct RawCollection {
     pub max_body_bytes: Option<u64>,
     pub retries: Option<u32>,
     pub retry_backoff_ms: Option<u64>,
+    pub max_rows: Option<u64>,
+    pub max_columns: Option<u64>,
+    pub max_inflated_bytes: Option<u64>,
+    pub max_depth: Option<u64>,
+    pub deadline_collect_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -120,6 +178,7 @@ pub struct RawCalendar {
 pub struct RawSchedule {
     pub tick: Option<String>,
     pub case_digest: Option<String>,
+    pub task_digest: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +309,7 @@ pub struct RawMetric {
     pub aliases: Vec<String>,
     pub required: Option<bool>,
     pub unit_label: Option<String>,
+    pub better: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,6 +326,8 @@ pub struct RawIndicator {
     pub label: String,
     pub formula: String,
     pub format: Option<String>,
+    pub better: Option<String>,
+    pub target: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,48 @@
 //! Secrets named by the config: read from an environment variable or a file
 //! (systemd `LoadCredential`), never written inline, never printed.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::RwLock;
+
+/// Every secret value this process has read. Text that leaves the process —
+/// a stored collect error, a log line of a pass, a queued message — goes
+/// through [`scrub`] as a last line of defence, so a secret quoted by mistake
+/// (a source that echoes the environment, say) never reaches a sink. Process
+/// wide because it must reach every sink without being threaded through each.
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Values shorter than this are not scrubbed: they would blank ordinary words.
+const MIN_SCRUBBED: usize = 6;
+
+/// Remembers a secret value for [`scrub`].
+pub fn remember(value: &str) {
+    let value = value.trim();
+    if value.len() < MIN_SCRUBBED {
+        return;
+    }
+    if let Ok(mut known) = KNOWN.write()
+        && !known.iter().any(|k| k == value)
+    {
+        known.push(value.to_string());
+        // Longest first, so a secret containing another is replaced whole.
+        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    }
+}
+
+/// `text` with every remembered secret value replaced by `***`.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let Ok(known) = KNOWN.read() else {
+        return Cow::Borrowed(text);
+    };
+    let mut out = Cow::Borrowed(text);
+    for k in known.iter() {
+        if out.contains(k.as_str()) {
+            out = Cow::Owned(out.replace(k.as_str(), "***"));
+        }
+    }
+    out
+}
 
 /// Where a secret comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +95,10 @@ impl SecretRef {
     pub fn read(&self, base_dir: &std::path::Path) -> Result<Secret, SecretError> {
         match self {
             SecretRef::Env(name) => match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+                Ok(v) if !v.trim().is_empty() => {
+                    remember(&v);
+                    Ok(Secret(v.trim().to_string()))
+                }
                 _ => Err(SecretError::MissingEnv(name.clone())),
             },
             SecretRef::File(path) => {
@@ -73,8 +117,28 @@ impl SecretRef {
                 if value.is_empty() {
                     return Err(SecretError::EmptyFile(full));
                 }
+                remember(value);
                 Ok(Secret(value.to_string()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_remembered_secret_is_scrubbed_wherever_it_appears() {
+        remember("123456:scrub-test-token-AAAA");
+        remember("abc");
+        assert_eq!(
+            scrub("TOKEN=123456:scrub-test-token-AAAA\0HOME=/root"),
+            "TOKEN=***\0HOME=/root"
+        );
+        assert_eq!(
+            scrub("abc is too short to be scrubbed"),
+            "abc is too short to be scrubbed"
+        );
     }
 }

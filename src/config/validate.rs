@@ -18,7 +18,7 @@ use crate::domain::deadline::{DueRule, ReportTiming};
 use crate::domain::formula::Formula;
 use crate::domain::period::PeriodKind;
 use crate::domain::regime::{
-    CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
+    Better, CaseRule, DayCount, Indicator, IndicatorFormat, Language, Metric, Regime, Report, Rule, Unit, WorkingHours,
 };
 use crate::domain::span::Span;
 
@@ -27,6 +27,8 @@ pub const DEFAULT_TICK: &str = "0 * * * * *";
 pub const DEFAULT_CASE_DIGEST: &str = "0 0 8 * * Mon-Fri";
 pub const DEFAULT_TOKEN_ENV: &str = "GIAOBAN_TELEGRAM_TOKEN";
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+mod briefing;
 
 type Issues = Vec<(KeyPath, String)>;
 
@@ -547,6 +549,16 @@ pub fn validate(
 
     let http = http(&mut v, &root.key("http"), &raw.http);
 
+    let task_digest = v.cron(
+        &sp.key("task_digest"),
+        raw.schedule
+            .task_digest
+            .as_deref()
+            .or(raw.schedule.case_digest.as_deref())
+            .unwrap_or(DEFAULT_CASE_DIGEST),
+    );
+    let (meetings, tasks) = briefing::meetings(&mut v, &root, &raw.meetings, &base_dir, &units, &reports);
+
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
@@ -584,6 +596,9 @@ pub fn validate(
         telegram,
         tick,
         case_digest: Some(case_digest),
+        task_digest,
+        meetings,
+        tasks,
         report_jobs,
         sources,
         collection,
@@ -591,6 +606,18 @@ pub fn validate(
         http,
         letterhead,
     })
+}
+
+/// `better = "higher" | "lower"`.
+fn better(v: &mut V, path: &KeyPath, s: Option<&str>) -> Option<Better> {
+    match s? {
+        "higher" => Some(Better::Higher),
+        "lower" => Some(Better::Lower),
+        other => {
+            v.err(path, format!("'{other}' is not a direction (higher or lower)"));
+            None
+        }
+    }
 }
 
 fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
@@ -619,6 +646,21 @@ fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
         d.retry_backoff.as_millis() as u64,
         600_000,
     );
+    let max_rows = positive("max_rows", c.max_rows, u64::from(d.max_rows), 1_000_000);
+    let max_columns = positive("max_columns", c.max_columns, u64::from(d.max_columns), 16_384);
+    let max_inflated = positive(
+        "max_inflated_bytes",
+        c.max_inflated_bytes,
+        d.max_inflated_bytes,
+        1 << 30,
+    );
+    let max_depth = positive("max_depth", c.max_depth, u64::from(d.max_depth), 64);
+    let deadline_collect = positive(
+        "deadline_collect_secs",
+        c.deadline_collect_secs,
+        d.deadline_collect.as_secs(),
+        3600,
+    );
     let retries = match c.retries {
         None => d.retries,
         Some(n) if n <= 10 => n,
@@ -634,6 +676,11 @@ fn collection(v: &mut V, cp: &KeyPath, c: &RawCollection) -> Collection {
         max_body_bytes: max_body,
         retries,
         retry_backoff: Duration::from_millis(backoff),
+        max_rows: max_rows as u32,
+        max_columns: max_columns as u32,
+        max_inflated_bytes: max_inflated,
+        max_depth: max_depth as u32,
+        deadline_collect: Duration::from_secs(deadline_collect),
     }
 }
 
@@ -948,6 +995,7 @@ fn report(
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
                 .map(String::from),
+            better: better(v, &mp.key("better"), m.better.as_deref()),
         });
     }
     let known = |name: &str| r.metrics.iter().any(|m| m.key == name);
@@ -990,6 +1038,11 @@ fn report(
                 IndicatorFormat::Number
             }
         };
+        if let Some(t) = ind.target
+            && !t.is_finite()
+        {
+            v.err(&ip.key("target"), "target must be a number");
+        }
         match Formula::parse(&ind.formula) {
             Ok(f) => {
                 if let Err(e) = f.check_names(&known) {
@@ -1005,6 +1058,8 @@ fn report(
                         label: ind.label.clone(),
                         formula: f,
                         format,
+                        better: better(v, &ip.key("better"), ind.better.as_deref()),
+                        target: ind.target,
                     });
                 }
             }

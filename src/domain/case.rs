@@ -222,8 +222,11 @@ pub fn evaluate_all<'a>(regime: &'a Regime, cases: &'a [Case], today: NaiveDate)
     cases
         .iter()
         .filter_map(|case| {
+            // A unit removed from the config, or closed before `today`, leaves
+            // the digests and the status; its cases stay stored.
+            let unit = regime.unit(&case.unit).filter(|u| u.exists_during(today, today))?;
             let rule = rule_for(&regime.case_rules, &case.kind, case.received_on)?;
-            let remote = regime.unit(&case.unit).is_some_and(|u| u.remote_area);
+            let remote = unit.remote_area;
             Some(CaseLine {
                 case,
                 rule,

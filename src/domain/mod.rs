@@ -2,10 +2,12 @@
 //! rendering. Nothing in here does I/O or reads the clock; time comes in as an
 //! argument. Nothing in here imports tokio, sqlx, reqwest or teloxide.
 
+pub mod briefing;
 pub mod calendar;
 pub mod case;
 pub mod columns;
 pub mod deadline;
+pub mod flags;
 pub mod formula;
 pub mod header;
 pub mod html;

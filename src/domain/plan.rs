@@ -27,7 +27,7 @@ pub const STALE_AFTER: Duration = Duration::days(7);
 pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 9] = [
+pub const NOTICE_KINDS: [&str; 13] = [
     "reminder",
     "late",
     "urge",
@@ -37,6 +37,10 @@ pub const NOTICE_KINDS: [&str; 9] = [
     "case_digest",
     "config_error",
     "admin",
+    "meeting",
+    "pre_read",
+    "task_reminder",
+    "task_overdue",
 ];
 
 /// How long an announcement for the admins (a refused config, a chat
@@ -56,6 +60,14 @@ pub enum NoticeKind {
     ConfigError,
     /// Something the admins must act on (the group became a supergroup).
     Admin,
+    /// A briefing meeting's invitation, or its reminder on the morning.
+    Meeting,
+    /// The papers for a briefing meeting.
+    PreRead,
+    /// Key tasks whose deadline is near.
+    TaskReminder,
+    /// The digest of key tasks past their deadline.
+    TaskOverdue,
 }
 
 /// Who a notice is for: the configured group, or the admins
@@ -97,6 +109,10 @@ impl NoticeKind {
             NoticeKind::CaseDigest => "case_digest",
             NoticeKind::ConfigError => "config_error",
             NoticeKind::Admin => "admin",
+            NoticeKind::Meeting => "meeting",
+            NoticeKind::PreRead => "pre_read",
+            NoticeKind::TaskReminder => "task_reminder",
+            NoticeKind::TaskOverdue => "task_overdue",
         }
     }
 
@@ -118,6 +134,10 @@ impl NoticeKind {
             NoticeKind::CaseDigest,
             NoticeKind::ConfigError,
             NoticeKind::Admin,
+            NoticeKind::Meeting,
+            NoticeKind::PreRead,
+            NoticeKind::TaskReminder,
+            NoticeKind::TaskOverdue,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -232,7 +252,7 @@ pub fn plan_period(regime: &Regime, input: &PeriodInput<'_>, now: DateTime<Utc>)
             .filter(|(_, at)| *at <= now)
             .max_by_key(|(_, at)| *at)
     {
-        let key = format!("reminder:{}:{}:{}", report.id, period, span);
+        let key = format!("reminder:{}:{}:{}", report.id, period, span.canonical());
         if !already(&key) {
             let text = render::reminder(regime, report, &d, &outstanding, statuses.len());
             push(

@@ -133,6 +133,16 @@ pub struct Metric {
     pub required: bool,
     /// The unit of measure shown in the template (`vụ`, `người`); none = blank.
     pub unit_label: Option<String>,
+    /// Which way is better, when it matters: a figure that moved the other
+    /// way against the same period last year is flagged as worse.
+    pub better: Option<Better>,
+}
+
+/// Which way a figure should move (`better = "higher"` or `"lower"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
 }
 
 #[derive(Debug, Clone)]
@@ -154,6 +164,10 @@ pub struct Indicator {
     pub label: String,
     pub formula: Formula,
     pub format: IndicatorFormat,
+    pub better: Option<Better>,
+    /// A value the indicator should reach (e.g. 0.9 for a 90 % rate); on the
+    /// wrong side of it (by `better`, default higher) it is below target.
+    pub target: Option<f64>,
 }
 
 /// How a case rule counts days.

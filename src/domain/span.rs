@@ -67,6 +67,28 @@ impl Span {
         format!("{n} {word}")
     }
 
+    /// The span in one spelling whatever the config wrote, for dedup keys:
+    /// calendar time in the largest unit that divides it exactly (`24h` and
+    /// `1440m` are `1d`, `36h` stays `36h`, `90m` stays `90m`); working days
+    /// as written. Today's spellings (`3d`, `1wd`, `12h`) are unchanged.
+    pub fn canonical(&self) -> String {
+        let minutes = match self.unit {
+            SpanUnit::WorkingDays => return self.to_string(),
+            SpanUnit::Minutes => u64::from(self.amount),
+            SpanUnit::Hours => u64::from(self.amount) * 60,
+            SpanUnit::Days => u64::from(self.amount) * 24 * 60,
+        };
+        if minutes == 0 {
+            "0d".to_string()
+        } else if minutes % (24 * 60) == 0 {
+            format!("{}d", minutes / (24 * 60))
+        } else if minutes % 60 == 0 {
+            format!("{}h", minutes / 60)
+        } else {
+            format!("{minutes}m")
+        }
+    }
+
     /// The config suffix of the unit.
     fn suffix(&self) -> &'static str {
         match self.unit {
@@ -194,6 +216,26 @@ impl std::fmt::Display for Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_span_has_one_key_spelling_whatever_the_config_wrote() {
+        let span = |t: &str| t.parse::<Span>().expect("span");
+        for (written, key) in [
+            ("1d", "1d"),
+            ("24h", "1d"),
+            ("1440m", "1d"),
+            ("3d", "3d"),
+            ("72h", "3d"),
+            ("36h", "36h"),
+            ("12h", "12h"),
+            ("720m", "12h"),
+            ("90m", "90m"),
+            ("1wd", "1wd"),
+            ("5wd", "5wd"),
+        ] {
+            assert_eq!(span(written).canonical(), key, "{written}");
+        }
+    }
     use chrono::{Datelike, FixedOffset, Weekday};
     use chrono_tz::{America::New_York, Asia::Ho_Chi_Minh, Europe::Berlin, Pacific::Apia, Tz};
 

@@ -44,6 +44,16 @@ pub struct Submission {
     /// (name as written: key, label or alias; value), in file order.
     pub metrics: Vec<(String, RawValue)>,
     pub cases: Vec<CaseRecord>,
+    /// Progress on key tasks (`"tasks": [{"id", "status", "note"}]`).
+    pub tasks: Vec<TaskReport>,
+}
+
+/// A unit's word on one key task in its submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskReport {
+    pub id: String,
+    pub status: super::briefing::ProgressStatus,
+    pub note: Option<String>,
 }
 
 /// One reason a submission is refused.
@@ -67,6 +77,42 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// The fault with what it quotes from the file cut to a short excerpt.
+    fn quoted(&self) -> Fault {
+        let q = |s: &String| super::text::excerpt(s, QUOTE_CHARS);
+        match self {
+            Fault::WrongUnit { found } => Fault::WrongUnit { found: q(found) },
+            Fault::WrongReport { found } => Fault::WrongReport { found: q(found) },
+            Fault::WrongPeriod { found, expected } => Fault::WrongPeriod {
+                found: q(found),
+                expected: *expected,
+            },
+            Fault::UnknownMetric { name } => Fault::UnknownMetric { name: q(name) },
+            Fault::NotACount { label, value } => Fault::NotACount {
+                label: label.clone(),
+                value: q(value),
+            },
+            Fault::TooLarge { label, value } => Fault::TooLarge {
+                label: label.clone(),
+                value: q(value),
+            },
+            Fault::CaseKind { reference, kind } => Fault::CaseKind {
+                reference: q(reference),
+                kind: q(kind),
+            },
+            Fault::CaseNoReceivedDate { reference } => Fault::CaseNoReceivedDate {
+                reference: q(reference),
+            },
+            Fault::CaseDateOrder { reference } => Fault::CaseDateOrder {
+                reference: q(reference),
+            },
+            Fault::CaseTwice { reference } => Fault::CaseTwice {
+                reference: q(reference),
+            },
+            other => other.clone(),
+        }
+    }
+
     pub fn render(&self, lang: Language) -> String {
         let en = lang.is_english();
         match self {
@@ -130,8 +176,28 @@ impl Fault {
 
 /// Renders faults as one line for storage and chat.
 pub fn describe(faults: &[Fault], lang: Language) -> String {
-    faults.iter().map(|f| f.render(lang)).collect::<Vec<_>>().join("; ")
+    let mut text = faults
+        .iter()
+        .take(MAX_FAULTS_LISTED)
+        .map(|f| f.quoted().render(lang))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if faults.len() > MAX_FAULTS_LISTED {
+        let more = faults.len() - MAX_FAULTS_LISTED;
+        if lang.is_english() {
+            text.push_str(&format!("; and {more} more"));
+        } else {
+            text.push_str(&format!("; và {more} lỗi khác"));
+        }
+    }
+    text
 }
+
+/// Faults named in one message; the rest are counted.
+pub const MAX_FAULTS_LISTED: usize = 5;
+
+/// Characters of a file's text quoted in a message.
+pub const QUOTE_CHARS: usize = 40;
 
 /// The largest count accepted: 15 digits, so totals over many units stay
 /// exact in the `f64` arithmetic of rules and indicators.

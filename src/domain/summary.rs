@@ -55,6 +55,9 @@ pub struct Summary {
     pub indicators: Vec<Option<f64>>,
     pub previous: Option<Comparison>,
     pub last_year: Option<Comparison>,
+    /// What got worse or missed a target (see [`super::flags::evaluate`]);
+    /// empty until the caller evaluates it.
+    pub flags: super::flags::Flags,
 }
 
 impl Summary {
@@ -166,5 +169,6 @@ pub fn build(
         indicators,
         previous,
         last_year,
+        flags: Default::default(),
     }
 }

@@ -128,6 +128,37 @@ pub fn title_with_period(title: &str, period_name: &str) -> String {
     }
 }
 
+/// A short, printable excerpt of text taken from a file, for a message:
+/// control characters become spaces, runs of spaces one, at most `max`
+/// characters, `…` when cut. Never reads past what it keeps.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut kept = 0;
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c.is_control() || c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if kept >= max {
+            out.push('…');
+            return out;
+        }
+        if space && !out.is_empty() {
+            if kept + 1 >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(' ');
+            kept += 1;
+        }
+        space = false;
+        out.push(c);
+        kept += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +227,13 @@ mod tests {
         for (title, period, expected) in table {
             assert_eq!(title_with_period(title, period), expected, "{title} + {period}");
         }
+    }
+
+    #[test]
+    fn an_excerpt_is_short_and_printable() {
+        assert_eq!(excerpt("  Số vụ\n\t án  ", 40), "Số vụ án");
+        assert_eq!(excerpt("HOME=/root\0TOKEN=123:abc", 12), "HOME=/root T…");
+        assert_eq!(excerpt(&"x".repeat(1000), 5), "xxxxx…");
+        assert_eq!(excerpt("abc", 3), "abc");
     }
 }

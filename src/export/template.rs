@@ -294,7 +294,8 @@ fn metrics_sheet(
     }
 
     // Signatures: who made the sheet, who answers for it. Nothing in the
-    // value column, so the reader passes over these rows.
+    // value column, so the reader passes over these rows; no words that name
+    // a person's details ("họ tên"), which the reader refuses in a table.
     let sign = last + 2;
     sheet.write_string_with_format(sign, COL_LABEL, t("PREPARED BY", "NGƯỜI LẬP BIỂU"), &f.bold_center)?;
     sheet.merge_range(
@@ -305,18 +306,13 @@ fn metrics_sheet(
         t("HEAD OF UNIT", "THỦ TRƯỞNG ĐƠN VỊ"),
         &f.bold_center,
     )?;
-    sheet.write_string_with_format(
-        sign + 1,
-        COL_LABEL,
-        t("(signature, full name)", "(Ký, ghi rõ họ tên)"),
-        &f.italic_center,
-    )?;
+    sheet.write_string_with_format(sign + 1, COL_LABEL, t("(signature)", "(Ký tên)"), &f.italic_center)?;
     sheet.merge_range(
         sign + 1,
         COL_MEASURE,
         sign + 1,
         COL_NOTE,
-        t("(signature, full name, seal)", "(Ký, ghi rõ họ tên, đóng dấu)"),
+        t("(signature, seal)", "(Ký tên, đóng dấu)"),
         &f.italic_center,
     )?;
 
@@ -440,7 +436,8 @@ fn help_sheet(help: &mut Worksheet, regime: &Regime, f: &Formats) -> Result<(), 
     for (i, l) in lines.iter().enumerate() {
         help.write_string(i as u32, 0, *l)?;
     }
-    help.write_string_with_format(3, 0, t("Case kind", "Loại đơn"), &f.label)?;
+    // Not a cases-table header ("Loại đơn"), which the reader would refuse.
+    help.write_string_with_format(3, 0, t("Case kinds", "Các loại đơn thư"), &f.label)?;
     help.write_string_with_format(3, 1, t("Code (JSON/CSV files)", "Mã (tệp JSON/CSV)"), &f.label)?;
     for (i, (kind, label)) in kind_labels(regime).iter().enumerate() {
         help.write_string(4 + i as u32, 0, *label)?;

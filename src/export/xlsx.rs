@@ -205,6 +205,7 @@ pub fn summary_workbook(
             }
         }
     }
+    flag_cells(ws, regime, report, s, labels.len() as u16, top)?;
     ws.set_freeze_panes(top + 1, 1)?;
     ws.set_paper_size(A4);
     ws.set_landscape();
@@ -255,4 +256,81 @@ pub fn summary_workbook(
     ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(0, 0)?;
     Ok(wb.save_to_buffer()?)
+}
+
+/// Fill of a cell that got worse against the same period last year.
+pub const WORSE_FILL: &str = "#F8CBAD";
+/// Fill of an indicator below its target.
+pub const BELOW_TARGET_FILL: &str = "#FFE699";
+
+/// The flags of the first sheet: flagged figures re-written with a fill
+/// (worse: red, below target: yellow) and a last column "Cần lưu ý" naming
+/// what each row has flagged. Rows: the header at `top`, units in order
+/// below it, then the total.
+fn flag_cells(
+    ws: &mut Worksheet,
+    regime: &Regime,
+    report: &Report,
+    s: &Summary,
+    column: u16,
+    top: u32,
+) -> Result<(), ExportError> {
+    use crate::domain::flags::{cell_flag, row_note};
+    if s.flags.is_empty() {
+        return Ok(());
+    }
+    let en = regime.language.is_english();
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#DDEBF7");
+    ws.write_string_with_format(top, column, if en { "Needs attention" } else { "Cần lưu ý" }, &header)?;
+    ws.set_column_width(column, 40)?;
+    let first_metric = 3u16;
+    let first_indicator = first_metric + report.metrics.len() as u16;
+    let total_row = top + 1 + s.rows.len() as u32;
+    let note_format = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let rows = s
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (top + 1 + i as u32, Some(r.unit.as_str()), &r.metrics, &r.indicators))
+        .chain(std::iter::once((total_row, None, &s.totals, &s.indicators)));
+    for (row, unit, metrics, indicators) in rows {
+        let bold = unit.is_none();
+        let paint = |worse: bool, num: &str| {
+            let mut f = Format::new().set_num_format(num).set_border(FormatBorder::Thin);
+            if bold {
+                f = f.set_bold();
+            }
+            f.set_background_color(if worse { WORSE_FILL } else { BELOW_TARGET_FILL })
+        };
+        for (j, m) in report.metrics.iter().enumerate() {
+            let (worse, short) = cell_flag(&s.flags, unit, &m.key);
+            if let (true, Some(v)) = (worse || short, metrics.get(&m.key)) {
+                ws.write_number_with_format(row, first_metric + j as u16, *v as f64, &paint(worse, "#,##0"))?;
+            }
+        }
+        for (j, ind) in report.indicators.iter().enumerate() {
+            let (worse, short) = cell_flag(&s.flags, unit, &ind.key);
+            if let (true, Some(v)) = (worse || short, indicators.get(j).copied().flatten()) {
+                let num = if ind.format == IndicatorFormat::Percent {
+                    "0.0%"
+                } else if v.fract() == 0.0 {
+                    "#,##0"
+                } else {
+                    "#,##0.0"
+                };
+                ws.write_number_with_format(row, first_indicator + j as u16, v, &paint(worse, num))?;
+            }
+        }
+        let note = row_note(regime, &s.flags, unit);
+        if !note.is_empty() {
+            ws.write_string_with_format(row, column, note, &note_format)?;
+        }
+    }
+    Ok(())
 }

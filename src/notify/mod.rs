@@ -186,6 +186,8 @@ async fn deliver_audience(
                 continue;
             }
             Refresh::Rewrite { text, units } => {
+                // The same last line of defence as every queued text.
+                let text = crate::config::scrub(&text).into_owned();
                 tracing::info!(row = row.id, key = %row.key, left = units.len(), "re-rendered for the units that still owe the report");
                 outbox::rewrite(&mut conn, row.id, owner.id(), &text, &units).await?;
                 row.text = text;

@@ -2,6 +2,7 @@
 //! and run at open. One module per table family; functions take a connection
 //! so a caller can run several in one transaction.
 
+pub mod briefing;
 pub mod cases;
 pub mod jobs;
 pub mod outbox;

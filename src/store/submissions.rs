@@ -14,6 +14,8 @@ use crate::domain::status::{Rejection, Revision, UnitFacts};
 pub struct LastSeen {
     pub content_hash: String,
     pub accepted: bool,
+    /// The config fingerprint it was judged under (none before it was kept).
+    pub fingerprint: Option<String>,
 }
 
 pub struct NewSubmission<'a> {
@@ -25,6 +27,7 @@ pub struct NewSubmission<'a> {
     pub collected_at: DateTime<Utc>,
     pub source: &'a str,
     pub format: &'a str,
+    pub fingerprint: &'a str,
 }
 
 pub async fn last_seen(
@@ -34,7 +37,7 @@ pub async fn last_seen(
     unit: &str,
 ) -> Result<Option<LastSeen>, StoreError> {
     let row = sqlx::query(
-        "SELECT content_hash, accepted FROM submissions
+        "SELECT content_hash, accepted, config_fingerprint FROM submissions
          WHERE report = $1 AND period = $2 AND unit = $3 ORDER BY id DESC LIMIT 1",
     )
     .bind(report)
@@ -45,6 +48,7 @@ pub async fn last_seen(
     Ok(row.map(|r| LastSeen {
         content_hash: r.get(0),
         accepted: r.get::<i64, _>(1) != 0,
+        fingerprint: r.get(2),
     }))
 }
 
@@ -57,10 +61,11 @@ pub async fn insert_accepted(
     let metrics = serde_json::to_string(metrics).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let row = sqlx::query(
         "INSERT INTO submissions
-           (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics)
+           (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics,
+            config_fingerprint)
          VALUES ($1, $2, $3, 1,
            (SELECT COALESCE(MAX(revision), 0) + 1 FROM submissions WHERE report = $1 AND period = $2 AND unit = $3),
-           $4, $5, $6, $7, $8, $9)
+           $4, $5, $6, $7, $8, $9, $10)
          RETURNING revision",
     )
     .bind(s.report)
@@ -72,6 +77,7 @@ pub async fn insert_accepted(
     .bind(s.source)
     .bind(s.format)
     .bind(metrics)
+    .bind(s.fingerprint)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.get(0))
@@ -85,8 +91,9 @@ pub async fn insert_rejected(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO submissions
-           (report, period, unit, accepted, revision, error, content_hash, submitted_at, collected_at, source, format)
-         VALUES ($1, $2, $3, 0, NULL, $4, $5, $6, $7, $8, $9)",
+           (report, period, unit, accepted, revision, error, content_hash, submitted_at, collected_at, source, format,
+            config_fingerprint)
+         VALUES ($1, $2, $3, 0, NULL, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(s.report)
     .bind(s.period)
@@ -97,6 +104,7 @@ pub async fn insert_rejected(
     .bind(ts(s.collected_at))
     .bind(s.source)
     .bind(s.format)
+    .bind(s.fingerprint)
     .execute(&mut *conn)
     .await?;
     Ok(())
