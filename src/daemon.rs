@@ -430,6 +430,17 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     };
 
     let courier_task = tokio::spawn(courier_task(shared.clone()));
+    // The bot's long polling, when there is a bot.
+    let (poll_stop, poll_stopped) = tokio::sync::watch::channel(false);
+    let poller = config.telegram.is_some().then(|| {
+        let woken = shared.clone();
+        tokio::spawn(crate::bot::poll::run(
+            shared.config.clone(),
+            shared.store.clone(),
+            move || woken.wake.notify_one(),
+            poll_stopped,
+        ))
+    });
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(jobs = jobs_now.len(), "giaoban is running");
     let watchdog = ops::watchdog::spawn(shared.store.clone());
@@ -475,6 +486,15 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     shared.stopping.store(true, Ordering::SeqCst);
     shared.wake.notify_one();
+    let _ = poll_stop.send(true);
+    if let Some(p) = poller {
+        // Updates are stored before they are handled: one cut off here is
+        // handled after the restart.
+        let abort = p.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(5), p).await.is_err() {
+            abort.abort();
+        }
+    }
     vitals.set_scheduler(None).await;
     if let Err(e) = sched.shutdown().await {
         tracing::warn!("scheduler shutdown: {e}");

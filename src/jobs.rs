@@ -118,6 +118,11 @@ pub async fn tick(
         queued.push(notice);
     }
     queued.extend(briefing::plan(config, &mut tx, now).await?);
+    for notice in plan_mute_ends(config, &mut tx, now).await? {
+        if enqueue(&mut tx, &notice, now, &[]).await? {
+            queued.push(notice);
+        }
+    }
     runs::set_last_run(&mut tx, "tick", now, Some(&format!("{} queued", queued.len()))).await?;
     tx.commit().await?;
     Ok(queued)
@@ -145,6 +150,7 @@ async fn enqueue(
         not_before: notice.not_before,
         expires_at: notice.expires_at,
         audience: notice.kind.audience(),
+        reply_to: None,
     };
     let queued = outbox::enqueue(conn, &row).await?;
     if queued && !files.is_empty() {
@@ -230,6 +236,39 @@ fn unit_figures(facts: &[crate::domain::status::UnitFacts]) -> BTreeMap<String, 
         .iter()
         .filter_map(|f| f.latest().map(|r| (f.unit.clone(), r.metrics.clone())))
         .collect()
+}
+
+/// The group is told when a mute an admin set runs out (once: the mute is
+/// marked announced in the same transaction).
+async fn plan_mute_ends(
+    config: &Config,
+    conn: &mut sqlx::SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notice>, StoreError> {
+    let regime = &config.regime;
+    let ended = crate::store::updates::ended_mutes(conn, now).await?;
+    Ok(ended
+        .into_iter()
+        .map(|m| {
+            let name = match m.target.split_once(':') {
+                Some(("unit", id)) => regime.unit(id).map_or_else(|| id.to_string(), |u| u.name.clone()),
+                Some((_, id)) => regime.report(id).map_or_else(|| id.to_string(), |r| r.title.clone()),
+                None => m.target.clone(),
+            };
+            Notice {
+                kind: NoticeKind::Unmute,
+                key: format!("unmute:mute:{}", m.id),
+                report: None,
+                period: None,
+                units: Vec::new(),
+                atoms: Vec::new(),
+                text: crate::domain::reply::mute(regime, &name, None, None),
+                not_before: crate::domain::plan::hold(regime, NoticeKind::Unmute, now),
+                expires_at: crate::domain::plan::hold(regime, NoticeKind::Unmute, now)
+                    + crate::domain::plan::FIRING_CURRENT_FOR,
+            }
+        })
+        .collect())
 }
 
 /// The case digest due at `now` (see [`plan_case_digest`]), if any.

@@ -4,6 +4,7 @@
 //!
 //! Dependencies point one way: `daemon → jobs → {collect, store, notify} → domain`.
 
+pub mod bot;
 pub mod cli;
 pub mod collect;
 pub mod config;

@@ -316,7 +316,7 @@ async fn collect_one(
     source: &Source,
     pass: &Pass<'_>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
-    let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
+    let (force, fingerprint) = (pass.force, pass.judged_by);
     let limit = config.collection.max_body_bytes;
     let period_label = period.label();
     // Seen before and judged under this config (an accepted file stays in force).
@@ -375,17 +375,122 @@ async fn collect_one(
             }
         }
     };
+    let read = Read {
+        fetched,
+        format: source.format,
+        trust_declared: true,
+        before,
+        cache,
+    };
+    let outcome = judge_and_store(config, store, report, period, unit, read, pass).await?;
+    Ok((outcome, http_status))
+}
+
+/// A file and what is known of the unit's last one.
+struct Read {
+    fetched: Fetched,
+    format: Format,
+    /// Whether a `submitted_at` declared in the file may set the submission
+    /// time (a file sent to the bot counts from the message's date).
+    trust_declared: bool,
+    before: Option<subs::LastSeen>,
+    /// For an HTTP source: the URL's hash and the validators to keep.
+    cache: Option<(String, subs::Validators)>,
+}
+
+/// A file a unit handed in outside a collection pass (sent to the bot).
+#[derive(Debug, Clone)]
+pub struct HandedIn<'a> {
+    pub report: &'a Report,
+    pub period: Period,
+    pub unit: &'a str,
+    pub fetched: Fetched,
+    pub format: Format,
+}
+
+/// A file a unit sent to the bot (`kind = "telegram"`, or in chat beside
+/// another source): judged and stored exactly as a collected one, with the
+/// message's date (`fetched.modified`) as its submission time. `busy` when a
+/// collection pass of this process is reading the same unit right now.
+pub async fn record_file(
+    config: &Config,
+    store: &Store,
+    file: HandedIn<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, CollectError> {
+    let HandedIn {
+        report,
+        period,
+        unit,
+        fetched,
+        format,
+    } = file;
+    let judged_by = fingerprint(config, report);
+    let Some(claim) = Claim::take(store, &report.id, period, unit) else {
+        return Ok(Outcome::Busy);
+    };
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let before = subs::last_seen(&mut conn, &report.id, &period.label(), unit).await?;
+    drop(conn);
+    let read = Read {
+        fetched,
+        format,
+        trust_declared: false,
+        before,
+        cache: None,
+    };
+    let pass = Pass {
+        regime: std::sync::Arc::new(config.regime.clone()),
+        judged_by: &judged_by,
+        force: false,
+        now,
+    };
+    let outcome = judge_and_store(config, store, report, period, unit, read, &pass).await?;
+    drop(claim);
+    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let result = subs::CollectResult {
+        unit: unit.to_string(),
+        at: now,
+        outcome: outcome.as_str().to_string(),
+        detail: outcome.detail(),
+        http_status: None,
+    };
+    subs::set_collect_result(&mut conn, &report.id, &period.label(), &result).await?;
+    Ok(outcome)
+}
+
+/// Parses, validates and stores a file read for a unit: a new revision, a
+/// rejection kept with its error, or nothing when it is the file already seen.
+async fn judge_and_store(
+    config: &Config,
+    store: &Store,
+    report: &Report,
+    period: Period,
+    unit: &str,
+    read: Read,
+    pass: &Pass<'_>,
+) -> Result<Outcome, CollectError> {
+    let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
+    let period_label = period.label();
+    let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
+    let Read {
+        fetched,
+        format,
+        trust_declared,
+        before,
+        cache,
+    } = read;
     let hash = hex(&Sha256::digest(&fetched.bytes));
     let unchanged =
         |last: &Option<subs::LastSeen>| !force && last.as_ref().is_some_and(|l| l.content_hash == hash && settled(l));
     if unchanged(&before) {
         let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
         keep_validators(&mut conn, cache.as_ref(), report, &period_label, unit, now).await?;
-        return Ok((Outcome::Unchanged, http_status));
+        return Ok(Outcome::Unchanged);
     }
 
     // Off the async runtime: a big workbook takes CPU time, not a worker.
-    let (format, limits) = (source.format, table::Limits::from(&config.collection));
+    let limits = table::Limits::from(&config.collection);
     let (owned_report, owned_regime) = (report.clone(), pass.regime.clone());
     let bytes = fetched.bytes;
     let parsed = tokio::task::spawn_blocking(move || parse(format, &bytes, &owned_report, &owned_regime, limits))
@@ -395,7 +500,8 @@ async fn collect_one(
         .as_ref()
         .ok()
         .and_then(|s| s.submitted_at)
-        .map(|t| t.with_timezone(&Utc));
+        .map(|t| t.with_timezone(&Utc))
+        .filter(|_| trust_declared);
     let submitted_at = submission_time(&config.regime, report, period, declared, fetched.modified, now);
     let new = NewSubmission {
         report: &report.id,
@@ -405,7 +511,7 @@ async fn collect_one(
         submitted_at,
         collected_at: now,
         source: &fetched.location,
-        format: source.format.as_str(),
+        format: format.as_str(),
         fingerprint,
     };
     let lang = config.regime.language;
@@ -425,7 +531,7 @@ async fn collect_one(
     if unchanged(&last) || same_accepted {
         keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
         tx.commit().await?;
-        return Ok((Outcome::Unchanged, http_status));
+        return Ok(Outcome::Unchanged);
     }
     let outcome = match verdict {
         Ok((metrics, reported_cases, task_reports)) => {
@@ -455,7 +561,7 @@ async fn collect_one(
     };
     keep_validators(&mut tx, cache.as_ref(), report, &period_label, unit, now).await?;
     tx.commit().await?;
-    Ok((outcome, http_status))
+    Ok(outcome)
 }
 
 /// Keeps the validators an HTTP source sent with the file just handled.

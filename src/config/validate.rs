@@ -427,6 +427,17 @@ pub fn validate(
             v.err(&up.key("valid_to"), "valid_to is before valid_from");
         }
         if let Some(s) = &u.source
+            && s.kind == "telegram"
+        {
+            // The chat is the unit's only source: nothing to collect on a
+            // schedule; its officers send the file to the bot.
+            if u.telegram_users.is_empty() {
+                v.err(
+                    &up.key("telegram_users"),
+                    "a unit whose source is telegram needs telegram_users (the officers who send its file)",
+                );
+            }
+        } else if let Some(s) = &u.source
             && let Some(src) = source(&mut v, &up.key("source"), s)
         {
             sources.insert(u.id.clone(), src);
@@ -760,7 +771,7 @@ fn source(v: &mut V, sp: &KeyPath, s: &RawSource) -> Option<Source> {
         other => {
             v.err(
                 &sp.key("kind"),
-                format!("'{other}' is not a source kind (http or file)"),
+                format!("'{other}' is not a source kind (http, file or telegram)"),
             );
             return None;
         }

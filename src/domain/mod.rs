@@ -15,6 +15,7 @@ pub mod period;
 pub mod plan;
 pub mod regime;
 pub mod render;
+pub mod reply;
 pub mod span;
 pub mod status;
 pub mod submission;

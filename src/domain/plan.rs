@@ -27,7 +27,7 @@ pub const STALE_AFTER: Duration = Duration::days(7);
 pub const FIRING_CURRENT_FOR: Duration = Duration::days(1);
 
 /// The kinds of messages giaoban sends (the `kind` of `tick --json`).
-pub const NOTICE_KINDS: [&str; 13] = [
+pub const NOTICE_KINDS: [&str; 16] = [
     "reminder",
     "late",
     "urge",
@@ -41,6 +41,9 @@ pub const NOTICE_KINDS: [&str; 13] = [
     "pre_read",
     "task_reminder",
     "task_overdue",
+    "reply",
+    "mute",
+    "unmute",
 ];
 
 /// How long an announcement for the admins (a refused config, a chat
@@ -68,31 +71,43 @@ pub enum NoticeKind {
     TaskReminder,
     /// The digest of key tasks past their deadline.
     TaskOverdue,
+    /// The bot's answer to a command or a file, in the chat that asked.
+    Reply,
+    /// An admin muted a unit or a report for a while.
+    Mute,
+    /// A mute ended (lifted by an admin, or ran out).
+    Unmute,
 }
 
-/// Who a notice is for: the configured group, or the admins
-/// (`telegram.admin_chat_id` when set, else the group too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Who a notice is for: the configured group, the admins
+/// (`telegram.admin_chat_id` when set, else the group too), or one chat (a
+/// reply to someone who asked the bot). Each audience is its own queue:
+/// messages to it go out in order, and one that must wait holds up only its
+/// own audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Audience {
     Group,
     Admins,
+    Chat(i64),
 }
 
 impl Audience {
-    pub const ALL: [Audience; 2] = [Audience::Group, Audience::Admins];
-
-    pub fn as_str(self) -> &'static str {
+    /// As stored: `group`, `admins`, `chat:{id}`.
+    pub fn key(self) -> String {
         match self {
-            Audience::Group => "group",
-            Audience::Admins => "admins",
+            Audience::Group => "group".to_string(),
+            Audience::Admins => "admins".to_string(),
+            Audience::Chat(id) => format!("chat:{id}"),
         }
     }
 
     pub fn parse(s: &str) -> Audience {
-        if s == "admins" {
-            Audience::Admins
-        } else {
-            Audience::Group
+        match s {
+            "admins" => Audience::Admins,
+            _ => s
+                .strip_prefix("chat:")
+                .and_then(|id| id.parse().ok())
+                .map_or(Audience::Group, Audience::Chat),
         }
     }
 }
@@ -113,6 +128,9 @@ impl NoticeKind {
             NoticeKind::PreRead => "pre_read",
             NoticeKind::TaskReminder => "task_reminder",
             NoticeKind::TaskOverdue => "task_overdue",
+            NoticeKind::Reply => "reply",
+            NoticeKind::Mute => "mute",
+            NoticeKind::Unmute => "unmute",
         }
     }
 
@@ -138,6 +156,9 @@ impl NoticeKind {
             NoticeKind::PreRead,
             NoticeKind::TaskReminder,
             NoticeKind::TaskOverdue,
+            NoticeKind::Reply,
+            NoticeKind::Mute,
+            NoticeKind::Unmute,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -553,17 +574,25 @@ pub enum Refresh {
 }
 
 /// Re-reads a queued reminder, late alert or urge against the facts at
-/// `now`: the units it named that no longer owe a valid report are left out,
-/// with the text rendered as the planner would render it for the rest.
-/// Other kinds are kept as they are.
+/// `now`: the units it named that no longer owe a valid report, or that an
+/// admin muted, are left out, with the text rendered as the planner would
+/// render it for the rest. A late arrival or rejected-file note about muted
+/// units only is dropped. Other kinds are kept as they are.
 pub fn refresh(
     regime: &Regime,
     input: &PeriodInput<'_>,
     kind: NoticeKind,
     key: &str,
     units: &[String],
+    muted: &[String],
     now: DateTime<Utc>,
 ) -> Refresh {
+    if matches!(kind, NoticeKind::ReceivedLate | NoticeKind::Invalid)
+        && !units.is_empty()
+        && units.iter().all(|u| muted.contains(u))
+    {
+        return Refresh::Drop;
+    }
     if !matches!(kind, NoticeKind::Reminder | NoticeKind::Late | NoticeKind::Urge) || units.is_empty() {
         return Refresh::Keep;
     }
@@ -572,7 +601,7 @@ pub fn refresh(
     let statuses = period_status(regime, report, input.period, &input.facts, &d);
     let still: Vec<&UnitStatus<'_>> = statuses
         .iter()
-        .filter(|s| s.state.is_outstanding() && units.contains(&s.unit.id))
+        .filter(|s| s.state.is_outstanding() && units.contains(&s.unit.id) && !muted.contains(&s.unit.id))
         .collect();
     if still.is_empty() {
         return Refresh::Drop;

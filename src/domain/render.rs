@@ -59,10 +59,24 @@ fn deadline_phrase(regime: &Regime, d: &Deadlines) -> String {
 }
 
 /// `• Huyện Tân Châu (@tanchau_tct)`, with a note when only invalid files came.
-fn unit_line(regime: &Regime, s: &UnitStatus<'_>) -> String {
+pub fn unit_line(regime: &Regime, s: &UnitStatus<'_>) -> String {
     let mut line = format!("• {}", escape_html(&s.unit.name));
-    if !s.unit.contacts.is_empty() {
-        let contacts: Vec<String> = s.unit.contacts.iter().map(|c| escape_html(c)).collect();
+    // Officers are mentioned by user id too, so one without a username is
+    // notified as well.
+    let label = if en(regime) { "officer" } else { "cán bộ" };
+    let contacts: Vec<String> = s
+        .unit
+        .contacts
+        .iter()
+        .map(|c| escape_html(c))
+        .chain(
+            s.unit
+                .telegram_users
+                .iter()
+                .map(|id| format!("<a href=\"tg://user?id={id}\">{label}</a>")),
+        )
+        .collect();
+    if !contacts.is_empty() {
         line.push_str(&format!(" ({})", contacts.join(", ")));
     }
     if s.state == UnitState::Invalid {

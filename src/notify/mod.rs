@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::domain::period::Period;
 use crate::domain::plan::{Audience, NoticeKind, PeriodInput, Refresh, refresh};
 use crate::store::outbox::{self, Head, OutboxRow, Outcome};
-use crate::store::{Store, StoreError, submissions, telegram as chats};
+use crate::store::{Store, StoreError, submissions, telegram as chats, updates};
 
 /// Where messages go.
 pub enum Courier {
@@ -130,10 +130,23 @@ pub async fn deliver(
     at: DateTime<Utc>,
 ) -> Result<Delivery, StoreError> {
     let mut report = Delivery::default();
-    for audience in Audience::ALL {
-        deliver_audience(config, store, courier, owner, audience, at, &mut report).await?;
+    // Each audience once per pass; one queued meanwhile (an admin notice
+    // about a chat migration) is taken in the same pass.
+    let mut done = std::collections::BTreeSet::new();
+    loop {
+        let audiences = {
+            let mut conn = store.pool().acquire().await?;
+            outbox::due_audiences(&mut conn, at).await?
+        };
+        let fresh: Vec<Audience> = audiences.into_iter().filter(|a| !done.contains(a)).collect();
+        if fresh.is_empty() {
+            return Ok(report);
+        }
+        for audience in fresh {
+            deliver_audience(config, store, courier, owner, audience, at, &mut report).await?;
+            done.insert(audience);
+        }
     }
-    Ok(report)
 }
 
 async fn deliver_audience(
@@ -156,13 +169,13 @@ async fn deliver_audience(
         let mut row = match head {
             Head::Empty => return Ok(()),
             Head::RetryAt(t) => {
-                tracing::debug!(audience = audience.as_str(), retry_at = %t, "delivery waits for the retry time");
+                tracing::debug!(audience = %audience.key(), retry_at = %t, "delivery waits for the retry time");
                 report.waiting += 1;
                 report.wake(t);
                 return Ok(());
             }
             Head::Leased { owner: other, until } => {
-                tracing::debug!(audience = audience.as_str(), %other, %until, "another process is delivering");
+                tracing::debug!(audience = %audience.key(), %other, %until, "another process is delivering");
                 report.waiting += 1;
                 report.wake(until.max(wall + chrono::Duration::milliseconds(200)));
                 return Ok(());
@@ -179,8 +192,8 @@ async fn deliver_audience(
         match still_concerned(config, &mut conn, &row, at).await? {
             Refresh::Keep => {}
             Refresh::Drop => {
-                tracing::info!(row = row.id, kind = %row.kind, key = %row.key, "not sent: every unit it named has sent since");
-                let note = "every unit it named has sent since it was planned";
+                tracing::info!(row = row.id, kind = %row.kind, key = %row.key, "not sent: every unit it named has sent since, or is muted");
+                let note = "every unit it named has sent since it was planned, or is muted";
                 outbox::finish(&mut conn, row.id, owner.id(), Outcome::Dropped { note }).await?;
                 report.dropped += 1;
                 continue;
@@ -256,12 +269,23 @@ async fn still_concerned(
     let Some(kind) = NoticeKind::parse(&row.kind) else {
         return Ok(Refresh::Keep);
     };
-    if !matches!(kind, NoticeKind::Reminder | NoticeKind::Late | NoticeKind::Urge) {
-        return Ok(Refresh::Keep);
-    }
     let (Some(report_id), Some(label)) = (&row.report, &row.period) else {
         return Ok(Refresh::Keep);
     };
+    let mutes = updates::active_mutes(conn, at).await?;
+    if mutes.iter().any(|m| m.target == format!("report:{report_id}")) {
+        return Ok(Refresh::Drop);
+    }
+    let muted: Vec<String> = mutes
+        .iter()
+        .filter_map(|m| m.target.strip_prefix("unit:").map(str::to_string))
+        .collect();
+    if !matches!(
+        kind,
+        NoticeKind::Reminder | NoticeKind::Late | NoticeKind::Urge | NoticeKind::ReceivedLate | NoticeKind::Invalid
+    ) {
+        return Ok(Refresh::Keep);
+    }
     let (Some(report), Ok(period)) = (config.regime.report(report_id), Period::parse(label)) else {
         return Ok(Refresh::Keep);
     };
@@ -272,7 +296,7 @@ async fn still_concerned(
         facts,
         past: Vec::new(),
     };
-    Ok(refresh(&config.regime, &input, kind, &row.key, &row.units, at))
+    Ok(refresh(&config.regime, &input, kind, &row.key, &row.units, &muted, at))
 }
 
 /// Delivery passes until nothing more can go out within `patience` of real

@@ -27,7 +27,7 @@ use std::time::Duration as StdDuration;
 use chrono::{DateTime, Utc};
 use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::prelude::Requester;
-use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ThreadId};
+use teloxide::types::{ChatId, InputFile, MessageId, ParseMode, ReplyParameters, ThreadId};
 use teloxide::{ApiError, Bot, RequestError};
 
 use super::limit::{Limits, next_slot};
@@ -61,6 +61,14 @@ pub struct Telegram {
     limits: Limits,
     refused_retry: chrono::Duration,
     timeout: StdDuration,
+}
+
+/// Where one request goes within its chat.
+struct Addressed {
+    /// Answer this message (the first part of a reply).
+    reply_to: Option<i32>,
+    /// Post in the configured forum topic.
+    in_topic: bool,
 }
 
 /// Why one request did not get an ok.
@@ -244,6 +252,7 @@ impl Telegram {
         let mut chat = match audience {
             Audience::Admins => self.admin_chat_id.unwrap_or(self.chat_id),
             Audience::Group => self.chat_id,
+            Audience::Chat(id) => id,
         };
         let mut conn = self.store.pool().acquire().await?;
         for _ in 0..5 {
@@ -303,12 +312,16 @@ impl Telegram {
     /// One sendMessage, bounded by `request_timeout` as a whole: teloxide
     /// itself pauses 10 s after a 5xx answer before reading it, and reqwest's
     /// own timeout does not cut that pause short.
-    async fn request(&self, chat: i64, text: &str, html: bool) -> Result<i64, Failure> {
+    async fn request(&self, chat: i64, text: &str, html: bool, to: &Addressed) -> Result<i64, Failure> {
         let mut req = self.bot.send_message(ChatId(chat), text);
         if html {
             req = req.parse_mode(ParseMode::Html);
         }
-        if let Some(t) = self.thread_for(chat) {
+        if let Some(id) = to.reply_to {
+            let mut reply = ReplyParameters::new(MessageId(id));
+            reply.allow_sending_without_reply = Some(true);
+            req = req.reply_parameters(reply);
+        } else if let Some(t) = self.thread_for(chat).filter(|_| to.in_topic) {
             req = req.message_thread_id(t);
         }
         match tokio::time::timeout(self.timeout, req).await {
@@ -320,9 +333,9 @@ impl Telegram {
 
     /// One sendDocument or sendPhoto for a file that goes with a message,
     /// bounded like [`Self::request`].
-    async fn request_file(&self, chat: i64, file: &outbox::Attachment) -> Result<i64, Failure> {
+    async fn request_file(&self, chat: i64, file: &outbox::Attachment, to: &Addressed) -> Result<i64, Failure> {
         let input = InputFile::memory(file.bytes.clone()).file_name(file.name.clone());
-        let thread = self.thread_for(chat);
+        let thread = self.thread_for(chat).filter(|_| to.in_topic);
         let sent = if file.kind == "photo" {
             let mut req = self.bot.send_photo(ChatId(chat), input);
             if let Some(t) = thread {
@@ -363,6 +376,8 @@ impl Telegram {
             tracing::debug!(chat = dest, "trying a chat that refused the bot again");
         }
         let mut probing = held.is_some();
+        // Notices to the group go to its topic; a reply goes where it was asked.
+        let in_topic = !matches!(row.audience, Audience::Chat(_));
         let texts = split_html(&row.text, TELEGRAM_MAX_LEN);
         // The text's parts, then each attached file: every one is recorded as
         // delivered on its own, so a retry resends only what is missing.
@@ -390,10 +405,20 @@ impl Telegram {
                 let result = match part {
                     Some(part) => {
                         let text = if html { part.clone() } else { html_to_plain(part) };
-                        self.request(dest, &text, html).await
+                        let to = Addressed {
+                            reply_to: row.reply_to.filter(|_| i == 0).and_then(|id| i32::try_from(id).ok()),
+                            in_topic,
+                        };
+                        self.request(dest, &text, html, &to).await
                     }
                     None => match row.files.get(i - text_parts) {
-                        Some(file) => self.request_file(dest, file).await,
+                        Some(file) => {
+                            let to = Addressed {
+                                reply_to: None,
+                                in_topic,
+                            };
+                            self.request_file(dest, file, &to).await
+                        }
                         None => break,
                     },
                 };
@@ -461,6 +486,7 @@ impl Telegram {
                 not_before: planned,
                 expires_at: planned + ADMIN_NEWS_FOR,
                 audience: Audience::Admins,
+                reply_to: None,
             },
         )
         .await?;

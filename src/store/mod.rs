@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod stats;
 pub mod submissions;
 pub mod telegram;
+pub mod updates;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

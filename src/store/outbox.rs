@@ -29,6 +29,8 @@ pub struct OutboxRow {
     pub audience: Audience,
     /// The last error or wait reason noted on the row.
     pub last_error: Option<String>,
+    /// The message this one answers (a reply to a command or a file).
+    pub reply_to: Option<i64>,
 }
 
 pub struct NewRow<'a> {
@@ -43,6 +45,7 @@ pub struct NewRow<'a> {
     pub not_before: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub audience: Audience,
+    pub reply_to: Option<i64>,
 }
 
 fn json_list(list: &[String]) -> String {
@@ -56,8 +59,9 @@ fn parse_list(s: &str) -> Vec<String> {
 /// Inserts a row unless its key exists; true when it was inserted.
 pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bool, StoreError> {
     let done = sqlx::query(
-        "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before, expires_at, audience)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
+        "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before, expires_at, audience,
+           reply_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (key) DO NOTHING",
     )
     .bind(row.key)
     .bind(row.kind)
@@ -69,7 +73,8 @@ pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bo
     .bind(ts(row.planned_at))
     .bind(ts(row.not_before))
     .bind(ts(row.expires_at))
-    .bind(row.audience.as_str())
+    .bind(row.audience.key())
+    .bind(row.reply_to)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -123,6 +128,7 @@ fn read_row(r: &sqlx::sqlite::SqliteRow) -> Result<ClaimedRow, StoreError> {
             expires_at: opt_ts(r.get(10))?,
             audience: Audience::parse(&r.get::<String, _>(11)),
             last_error: r.get(12),
+            reply_to: r.get(15),
         },
         r.get(13),
         opt_ts(r.get(14))?,
@@ -164,11 +170,11 @@ pub async fn claim_head(
 ) -> Result<Head, StoreError> {
     let head = sqlx::query(
         "SELECT id, key, kind, report, period, units, text, not_before, attempts, next_attempt_at,
-           expires_at, audience, last_error, claimed_by, lease_until
+           expires_at, audience, last_error, claimed_by, lease_until, reply_to
          FROM outbox WHERE state = 'pending' AND audience = $1 AND not_before <= $2
          ORDER BY id LIMIT 1",
     )
-    .bind(audience.as_str())
+    .bind(audience.key())
     .bind(ts(at))
     .fetch_optional(&mut *conn)
     .await?;
@@ -215,6 +221,18 @@ pub async fn claim_head(
     }
     row.files = attachments(conn, row.id).await?;
     Ok(Head::Claimed(Box::new(row)))
+}
+
+/// The audiences with rows due at `at`: the group first, then the admins,
+/// then single chats.
+pub async fn due_audiences(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Audience>, StoreError> {
+    let rows = sqlx::query("SELECT DISTINCT audience FROM outbox WHERE state = 'pending' AND not_before <= $1")
+        .bind(ts(at))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut list: Vec<Audience> = rows.iter().map(|r| Audience::parse(&r.get::<String, _>(0))).collect();
+    list.sort();
+    Ok(list)
 }
 
 /// The earliest instant something in the outbox may need the courier: a

@@ -44,7 +44,10 @@ impl Daemon {
         cmd.arg("--config")
             .arg(&office.config)
             .arg("run")
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("TEST_DAEMON_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env_remove("NOTIFY_SOCKET")
             .env_remove("WATCHDOG_USEC")
             .env_remove("WATCHDOG_PID")

@@ -68,6 +68,12 @@ struct Inner {
     refused: usize,
     /// Every send waits this long before it is answered.
     delay: Duration,
+    /// Updates `getUpdates` hands out (those at or after the offset).
+    updates: Vec<Value>,
+    /// Files `getFile` knows: id → (path, bytes).
+    files: Vec<(String, String, Vec<u8>)>,
+    /// `getUpdates` answers 409 this many more times.
+    conflicts: usize,
 }
 
 pub struct FakeTelegram {
@@ -127,6 +133,35 @@ impl FakeTelegram {
     /// Every send is answered only after `delay` (a slow server).
     pub fn slow(&self, delay: Duration) {
         self.inner.lock().expect("lock").delay = delay;
+    }
+
+    /// Queues an update for `getUpdates` (its `update_id` must be new).
+    pub fn push_update(&self, update: Value) {
+        self.inner.lock().expect("lock").updates.push(update);
+    }
+
+    /// A file `getFile` and the download answer for `file_id`.
+    pub fn add_file(&self, file_id: &str, bytes: &[u8]) {
+        let path = format!("documents/{file_id}.bin");
+        self.inner
+            .lock()
+            .expect("lock")
+            .files
+            .push((file_id.to_string(), path, bytes.to_vec()));
+    }
+
+    /// The next `n` polls answer 409 (another poller).
+    pub fn conflict(&self, n: usize) {
+        self.inner.lock().expect("lock").conflicts = n;
+    }
+
+    /// The offsets `getUpdates` was called with.
+    pub fn offsets(&self) -> Vec<Option<i64>> {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "getupdates")
+            .map(|r| r.body["offset"].as_i64())
+            .collect()
     }
 
     pub fn requests(&self) -> Vec<Request> {
@@ -194,7 +229,60 @@ fn form_field(raw: &str, name: &str) -> Option<String> {
     Some(value[..value.find("\r\n")?].to_string())
 }
 
+/// A text message from `user` in `chat` (negative: a group; the user's own
+/// id: a private chat), as Telegram sends it in an update.
+pub fn message(update_id: i64, chat: i64, user: i64, text: &str) -> Value {
+    let mut u = base_message(update_id, chat, user);
+    u["message"]["text"] = json!(text);
+    if text.starts_with('/') {
+        let len = text.split_whitespace().next().unwrap_or("").encode_utf16().count();
+        u["message"]["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
+    }
+    u
+}
+
+/// A document sent by `user` in `chat`, with a caption.
+pub fn document(update_id: i64, chat: i64, user: i64, file_id: &str, name: &str, size: usize, caption: &str) -> Value {
+    let mut u = base_message(update_id, chat, user);
+    u["message"]["document"] = json!({
+        "file_id": file_id, "file_unique_id": format!("u{file_id}"), "file_name": name, "file_size": size
+    });
+    if !caption.is_empty() {
+        u["message"]["caption"] = json!(caption);
+    }
+    u
+}
+
+fn base_message(update_id: i64, chat: i64, user: i64) -> Value {
+    let chat_json = if chat > 0 {
+        json!({"id": chat, "type": "private", "first_name": "Cán bộ"})
+    } else {
+        json!({"id": chat, "type": "supergroup", "title": "Giao ban"})
+    };
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": 500 + update_id,
+            "date": 1_726_740_000,
+            "chat": chat_json,
+            "from": {"id": user, "is_bot": false, "first_name": "Cán bộ"}
+        }
+    })
+}
+
 async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, raw: Bytes) -> Response {
+    if let Some(rest) = uri.path().strip_prefix("/file/bot") {
+        // teloxide sends the file path as one percent-encoded segment.
+        let path = rest
+            .split_once('/')
+            .map(|(_, p)| p.replace("%2F", "/").replace("%2f", "/"))
+            .unwrap_or_default();
+        let s = inner.lock().expect("lock");
+        return match s.files.iter().find(|(_, p, _)| *p == path) {
+            Some((_, _, bytes)) => bytes.clone().into_response(),
+            None => (StatusCode::NOT_FOUND, "no such file").into_response(),
+        };
+    }
     let mut segments = uri.path().trim_start_matches('/').splitn(2, '/');
     let token = segments.next().unwrap_or("").trim_start_matches("bot").to_string();
     let method = segments.next().unwrap_or("").to_lowercase();
@@ -246,9 +334,47 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, raw: Bytes) ->
             .into_response()
         }
         "getupdates" => {
+            let offset = body["offset"].as_i64().unwrap_or(0);
+            let (conflict, ready) = {
+                let mut s = inner.lock().expect("lock");
+                s.requests.push(request);
+                let conflict = s.conflicts > 0;
+                s.conflicts = s.conflicts.saturating_sub(1);
+                let ready: Vec<Value> = s
+                    .updates
+                    .iter()
+                    .filter(|u| u["update_id"].as_i64().unwrap_or(0) >= offset)
+                    .take(100)
+                    .cloned()
+                    .collect();
+                (conflict, ready)
+            };
+            if conflict {
+                return error(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                    None,
+                );
+            }
+            if ready.is_empty() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            axum::Json(json!({"ok": true, "result": ready})).into_response()
+        }
+        "getfile" => {
+            let id = body["file_id"].as_str().unwrap_or_default().to_string();
+            let s = inner.lock().expect("lock");
+            match s.files.iter().find(|(f, _, _)| *f == id) {
+                Some((f, path, bytes)) => axum::Json(json!({"ok": true, "result": {
+                    "file_id": f, "file_unique_id": format!("u{f}"), "file_size": bytes.len(), "file_path": path
+                }}))
+                .into_response(),
+                None => error(400, "Bad Request: invalid file_id", None),
+            }
+        }
+        "setmycommands" => {
             inner.lock().expect("lock").requests.push(request);
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            axum::Json(json!({"ok": true, "result": []})).into_response()
+            axum::Json(json!({"ok": true, "result": true})).into_response()
         }
         "getwebhookinfo" => axum::Json(json!({"ok": true, "result": {
             "url": "", "has_custom_certificate": false, "pending_update_count": 0
