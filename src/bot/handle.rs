@@ -664,9 +664,8 @@ fn received(
 ) -> String {
     let en = regime.language.is_english();
     let what = format!(
-        "{} — {}, {}",
-        text::escape_html(&report.title),
-        text::escape_html(&d.period.name(en)),
+        "{}, {}",
+        text::escape_html(&crate::domain::render::report_title(regime, report, d.period)),
         text::escape_html(&unit.name)
     );
     match outcome {
