@@ -42,6 +42,10 @@ struct Answer {
     reply_to: Option<i64>,
     report: Option<String>,
     period: Option<String>,
+    /// When it stops being news, if sooner than [`REPLY_NEWS_FOR`].
+    expires_at: Option<DateTime<Utc>>,
+    /// The units a reminder names (re-checked at delivery).
+    units: Vec<String>,
 }
 
 impl Answer {
@@ -54,6 +58,8 @@ impl Answer {
             reply_to: Some(i64::from(to.message_id)),
             report: None,
             period: None,
+            expires_at: None,
+            units: Vec::new(),
         }
     }
 }
@@ -126,12 +132,12 @@ pub async fn handle(ctx: &Context<'_>, incoming: &Incoming, now: DateTime<Utc>) 
             kind: a.kind.as_str(),
             report: a.report.as_deref(),
             period: a.period.as_deref(),
-            units: &[],
+            units: &a.units,
             atoms: &[],
             text: &text,
             planned_at: now,
             not_before: now,
-            expires_at: now + REPLY_NEWS_FOR,
+            expires_at: a.expires_at.unwrap_or(now + REPLY_NEWS_FOR),
             audience: a.audience,
             reply_to: a.reply_to,
         };
@@ -330,6 +336,8 @@ async fn run(
                     reply_to: None,
                     report: Some(r.id.clone()),
                     period: Some(p.label()),
+                    expires_at: Some(d.due),
+                    units: owing.iter().map(|s| s.unit.id.clone()).collect(),
                 });
             }
             let count = out.len();
@@ -386,6 +394,8 @@ fn announce(incoming: &Incoming, kind: NoticeKind, text: String) -> Vec<Answer> 
         reply_to: None,
         report: None,
         period: None,
+        expires_at: None,
+        units: Vec::new(),
     });
     out
 }
