@@ -34,21 +34,8 @@ fn fit(name: &str, width: usize) -> String {
 }
 
 fn title(regime: &Regime, report: &Report, d: &Deadlines) -> String {
-    let period = d.period.name(en(regime));
     // The title often names the period kind already ("… 9 tháng"): say it once.
-    let title = report.title.trim();
-    let lower = title.to_lowercase();
-    let kind = period.split(" năm ").next().unwrap_or("").to_lowercase();
-    let named = if !kind.is_empty() && lower.ends_with(&kind) {
-        format!(
-            "{} {}",
-            title,
-            period.trim_start_matches(|c: char| !c.is_ascii_digit()).trim_start()
-        )
-    } else {
-        format!("{title} — {period}")
-    };
-    escape_html(named.trim())
+    escape_html(&super::render::report_title(regime, report, d.period))
 }
 
 fn due_line(regime: &Regime, d: &Deadlines) -> String {
