@@ -609,11 +609,16 @@ async fn judge<'a>(
 
     // Off the async runtime: a big workbook takes CPU time, not a worker.
     let limits = table::Limits::from(&config.collection);
-    let (owned_report, owned_regime) = (report.clone(), pass.regime.clone());
+    // The report is found again in the shared regime, not cloned: a report
+    // lists every unit it expects, and a copy per unit was quadratic.
+    let (report_id, owned_regime) = (report.id.clone(), pass.regime.clone());
     let bytes = fetched.bytes;
-    let parsed = tokio::task::spawn_blocking(move || parse(format, &bytes, &owned_report, &owned_regime, limits))
-        .await
-        .unwrap_or_else(|e| Err(format!("the file could not be parsed ({e})")));
+    let parsed = tokio::task::spawn_blocking(move || match owned_regime.report(&report_id) {
+        Some(report) => parse(format, &bytes, report, &owned_regime, limits),
+        None => Err(format!("no report '{report_id}' in the config")),
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("the file could not be parsed ({e})")));
     let declared = parsed
         .as_ref()
         .ok()
