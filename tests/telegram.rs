@@ -824,14 +824,20 @@ fn a_two_hour_outage_of_5xx_loses_nothing_and_delivery_resumes_in_order() {
         elapse(&office, 600);
         tick(&office, &at(600 * i));
         let rows = outbox(&office);
-        assert!(rows.iter().all(|r| r.state == "pending"), "still owed at {}0 min: {rows:?}", i);
+        assert!(
+            rows.iter().all(|r| r.state == "pending"),
+            "still owed at {}0 min: {rows:?}",
+            i
+        );
     }
     let tries = fake.messages().len();
     assert!(tries >= 5, "retried through the outage: {tries} tries");
     let first = outbox(&office)[0].attempts;
     assert!(first >= 5, "the first row was retried {first} times");
     assert!(
-        fake.messages().iter().all(|m| m.text.as_deref().is_some_and(|t| t.contains(LATE))),
+        fake.messages()
+            .iter()
+            .all(|m| m.text.as_deref().is_some_and(|t| t.contains(LATE))),
         "the later row never went before the first"
     );
     fake.otherwise(Reply::Ok);
