@@ -4,7 +4,8 @@
 //! stranger, a document), and delivers through 429s, a 5xx and a refused
 //! parse. Then every log line, console line, stored cell and message is
 //! scanned: neither the bot token nor any source secret appears anywhere,
-//! and unit names full of HTML never break a message.
+//! no case party's name or phone is stored or sent, and unit names full of
+//! HTML never break a message.
 
 mod support;
 
@@ -22,6 +23,8 @@ const GROUP: i64 = -100555;
 const ADMIN: i64 = 111;
 const STRANGER: i64 = 999;
 /// Every secret the config points at, and pieces a careless log would show.
+/// People named in a case: never stored, never in a message.
+const PARTIES: [&str; 3] = ["Nguyễn Văn Bình", "0912 345 678", "Trần Thị Cúc"];
 const SECRETS: [&str; 6] = [
     "TRACE-BOT-SECRET",
     "987654:TRACE",
@@ -99,6 +102,13 @@ label = "Số vụ án đã giải quyết"
 check = "cases_resolved <= cases_accepted"
 message = "Số vụ giải quyết lớn hơn số vụ thụ lý"
 
+[[case_rules]]
+kind = "khieu_nai_lan_1"
+label = "Khiếu nại lần đầu"
+accept_within = "10d"
+resolve_within = "30d"
+due_soon = "5d"
+
 [collection]
 timeout_secs = 1
 connect_timeout_secs = 1
@@ -166,7 +176,10 @@ fn a_busy_run_at_trace_level_shows_no_secret_anywhere_and_html_in_names_breaks_n
     let figures = |unit: &str, accepted: i64, resolved: i64| {
         format!(
             r#"{{"unit": "{unit}", "report": "m", "period": "{month}", "submitted_at": "{at}",
-                "metrics": {{"cases_accepted": {accepted}, "cases_resolved": {resolved}}}}}"#
+                "metrics": {{"cases_accepted": {accepted}, "cases_resolved": {resolved}}},
+                "cases": [{{"ref": "KN-01", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02",
+                  "status": "open", "complainant": "Nguyễn Văn Bình", "phone": "0912 345 678",
+                  "denouncer_name": "Trần Thị Cúc"}}]}}"#
         )
     };
     // An Phú sends a valid report, then one that breaks a rule; Bình Minh's
@@ -209,16 +222,17 @@ fn a_busy_run_at_trace_level_shows_no_secret_anywhere_and_html_in_names_breaks_n
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let rows = office.sql("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")[0].get::<i64, _>(0);
+        let cases = office.sql("SELECT COUNT(*) FROM case_versions")[0].get::<i64, _>(0);
         let pending =
             office.sql("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'failed')")[0].get::<i64, _>(0);
         let handled = office.sql("SELECT COUNT(*) FROM telegram_updates WHERE state != 'pending'")[0].get::<i64, _>(0);
         let collected = district.seen(&format!("/an-phu/m/{month}.json")).len();
-        if rows >= 3 && pending == 0 && handled >= 4 && collected >= 3 {
+        if rows >= 3 && pending == 0 && handled >= 4 && collected >= 3 && cases >= 1 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the busy run did not settle: {rows} sent, {pending} pending, {handled} updates handled, {collected} collections"
+            "the busy run did not settle: {rows} sent, {pending} pending, {handled} updates handled, {collected} collections, {cases} cases"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -253,7 +267,7 @@ fn a_busy_run_at_trace_level_shows_no_secret_anywhere_and_html_in_names_breaks_n
                 });
                 if let Some(text) = text {
                     cells += 1;
-                    for secret in SECRETS {
+                    for secret in SECRETS.iter().chain(PARTIES.iter()) {
                         assert!(!text.contains(secret), "{table} stores {secret:?}: {text}");
                     }
                 }
