@@ -159,7 +159,7 @@ impl Soak {
         let v = self.version.entry(unit).or_insert(0);
         *v += 1;
         let v = *v;
-        let body = if v % 5 == 0 {
+        let body = if v.is_multiple_of(5) {
             format!("{{\"unit\": \"{unit}\", broken version {v}")
         } else {
             let at = (chrono::Utc::now() - chrono::Duration::seconds(60)).to_rfc3339();
@@ -170,7 +170,7 @@ impl Soak {
                 100 + v
             )
         };
-        if v % 5 != 0 {
+        if !v.is_multiple_of(5) {
             self.valid.insert(hash(body.as_bytes()));
         }
         self.district.serve(&self.path(unit), vec![Reply::body(body)]);
@@ -427,6 +427,6 @@ fn killing_the_daemon_at_random_points_loses_nothing_and_repeats_at_most_one_mes
     );
     assert!(duplicates <= kills, "{duplicates} duplicates after {kills} kills");
     assert!(soak.messages > 0 && states.get("sent").copied().unwrap_or(0) >= soak.messages);
-    let final_valid = UNITS.iter().filter(|u| soak.version[*u] % 5 != 0).count();
+    let final_valid = UNITS.iter().filter(|u| !soak.version[*u].is_multiple_of(5)).count();
     assert!(owed.len() >= final_valid, "the final versions are owed");
 }
