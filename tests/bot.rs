@@ -545,3 +545,56 @@ fn hostile_chat_input_gets_clear_answers_in_bounded_memory_and_leaves_the_units_
     let longest = office.sql("SELECT MAX(LENGTH(body)) FROM telegram_updates")[0].get::<Option<i64>, _>(0);
     assert!(longest.unwrap_or(0) <= 4096, "an update stored {longest:?} characters");
 }
+
+#[test]
+fn a_mute_that_runs_out_is_announced_once_and_officers_are_mentioned_by_id() {
+    let fake = FakeTelegram::start();
+    let office = office(&fake);
+    migrate_db(&office);
+    office.sql(
+        "INSERT INTO mutes (target, until, reason, at) VALUES ('unit:an-phu', '2024-09-12T00:00:00.000Z', 'họp', '2024-09-10T00:00:00.000Z')",
+    );
+    // The 1-day reminder before the 18/09 deadline: An Phú's officer is mentioned by user id.
+    for at in ["2024-09-17T17:00:00+07:00", "2024-09-17T18:00:00+07:00"] {
+        let out = office.run_with(&["tick", "--at", at], &[(TOKEN_ENV, TOKEN)]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let texts: Vec<String> = fake.messages().iter().map(text).collect();
+    let ended: Vec<&String> = texts.iter().filter(|t| t.contains("Tiếp tục nhắc nhở")).collect();
+    assert_eq!(ended.len(), 1, "{texts:?}");
+    assert!(ended[0].contains("Huyện An Phú"));
+    let reminder = texts.iter().find(|t| t.contains("Nhắc nhở")).expect("a reminder");
+    assert!(
+        reminder.contains(&format!("<a href=\"tg://user?id={OFFICER}\">")),
+        "{reminder}"
+    );
+}
+
+/// Creates the database (a tick long before any deadline queues nothing).
+fn migrate_db(office: &Office) {
+    let out = office.run_with(&["tick", "--at", "2024-01-05T09:00:00+07:00"], &[(TOKEN_ENV, TOKEN)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_unit_whose_only_source_is_the_chat_is_not_collected_and_needs_officers() {
+    let fake = FakeTelegram::start();
+    let office = office(&fake);
+    let text = std::fs::read_to_string(&office.config).expect("config");
+    let chat_only = text.replacen(
+        "[units.source]\nkind = \"file\"\npath = \"data/{unit}/{report}-{period}.json\"",
+        "[units.source]\nkind = \"telegram\"",
+        1,
+    );
+    std::fs::write(&office.config, &chat_only).expect("config");
+    let out = office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    assert!(
+        out.lines().any(|l| l.contains("an-phu") && l.contains("no_source")),
+        "{out}"
+    );
+    let without = chat_only.replace(&format!("telegram_users = [{OFFICER}]"), "");
+    std::fs::write(&office.config, without).expect("config");
+    let refused = office.run(&["check"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("telegram_users"));
+}

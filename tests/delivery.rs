@@ -304,6 +304,24 @@ fn can_make_immutable(office: &Office) -> bool {
     ok
 }
 
+/// Files made immutable (`chattr +i`) until dropped, also when a test fails.
+struct Immutable(Vec<std::path::PathBuf>);
+
+impl Immutable {
+    fn set(files: &[std::path::PathBuf]) -> Immutable {
+        chattr("+i", files);
+        Immutable(files.to_vec())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for f in &self.0 {
+            let _ = Command::new("chattr").arg("-i").arg(f).status();
+        }
+    }
+}
+
 fn chattr(flag: &str, files: &[std::path::PathBuf]) {
     for f in files {
         if f.exists() {
@@ -322,18 +340,48 @@ fn a_database_that_cannot_be_written_heals_without_a_restart() {
         eprintln!("skipped: making the database read-only needs chattr as root");
         return;
     }
-    let mut daemon = Daemon::start(&office, &[]);
+    // systemd's watchdog at 400 ms: fed every 200 ms while writes work.
+    let socket_path = office.path().join("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let socket_env = socket_path.display().to_string();
+    let env = [("NOTIFY_SOCKET", socket_env.as_str()), ("WATCHDOG_USEC", "400000")];
+    let mut daemon = Daemon::start(&office, &env);
     daemon.wait_log("giaoban is running");
     wait_health(port, "a healthy start", |d| d["healthy"] == true);
+    let feeds = |within: Duration| {
+        let until = Instant::now() + within;
+        let mut buf = [0u8; 512];
+        let mut n = 0;
+        while Instant::now() < until {
+            if let Ok(len) = socket.recv(&mut buf) {
+                n += String::from_utf8_lossy(&buf[..len]).matches("WATCHDOG=1").count();
+            }
+        }
+        n
+    };
+    assert!(
+        feeds(Duration::from_secs(1)) >= 2,
+        "the watchdog is fed while writes work"
+    );
     let db = office.db();
     let files = vec![db.clone(), db.with_extension("db-wal")];
-    chattr("+i", &files);
+    let immutable = Immutable::set(&files);
     let sick = wait_health(port, "the write error", |d| {
         d["database"]["writable"] == false && d["database"]["last_write_error"]["error"].is_string()
     });
     assert_eq!(sick["healthy"], false, "{sick}");
     daemon.wait_log("tick failed");
-    chattr("-i", &files);
+    feeds(Duration::from_millis(300));
+    assert_eq!(
+        feeds(Duration::from_millis(1500)),
+        0,
+        "a daemon that cannot write is not kept alive"
+    );
+    drop(immutable);
+    assert!(feeds(Duration::from_secs(3)) >= 1, "fed again once writes work");
     let well = wait_health(port, "the write path back", |d| {
         d["healthy"] == true && d["database"]["last_write_error"].is_null()
     });

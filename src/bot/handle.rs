@@ -14,10 +14,11 @@ use super::incoming::{Document, Incoming};
 use crate::collect::{self, Fetched, Filter, Outcome};
 use crate::config::{Config, Format};
 use crate::domain::case::evaluate_all;
-use crate::domain::deadline::{active_periods, deadlines};
+use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
 use crate::domain::plan::{Audience, NoticeKind, period_status};
 use crate::domain::regime::{Regime, Report, Unit};
+use crate::domain::status::UnitFacts;
 use crate::domain::{render, reply, text};
 use crate::store::outbox::{self, Attachment};
 use crate::store::{Store, StoreError, cases, submissions, telegram as chats, updates};
@@ -41,6 +42,10 @@ struct Answer {
     reply_to: Option<i64>,
     report: Option<String>,
     period: Option<String>,
+    /// When it stops being news, if sooner than [`REPLY_NEWS_FOR`].
+    expires_at: Option<DateTime<Utc>>,
+    /// The units a reminder names (re-checked at delivery).
+    units: Vec<String>,
 }
 
 impl Answer {
@@ -53,6 +58,8 @@ impl Answer {
             reply_to: Some(i64::from(to.message_id)),
             report: None,
             period: None,
+            expires_at: None,
+            units: Vec::new(),
         }
     }
 }
@@ -125,12 +132,12 @@ pub async fn handle(ctx: &Context<'_>, incoming: &Incoming, now: DateTime<Utc>) 
             kind: a.kind.as_str(),
             report: a.report.as_deref(),
             period: a.period.as_deref(),
-            units: &[],
+            units: &a.units,
             atoms: &[],
             text: &text,
             planned_at: now,
             not_before: now,
-            expires_at: now + REPLY_NEWS_FOR,
+            expires_at: a.expires_at.unwrap_or(now + REPLY_NEWS_FOR),
             audience: a.audience,
             reply_to: a.reply_to,
         };
@@ -186,6 +193,24 @@ fn period_of(config: &Config, report: &Report, period: Option<Period>, now: Date
         .or_else(|| crate::jobs::default_period(config, report, now))
 }
 
+/// A report's period as a command means it (see [`period_of`]), with what
+/// was received for it by `now` and its deadlines.
+async fn period_facts(
+    conn: &mut sqlx::SqliteConnection,
+    config: &Config,
+    report: &Report,
+    period: Option<Period>,
+    now: DateTime<Utc>,
+) -> Result<Option<(Period, Vec<UnitFacts>, Deadlines)>, StoreError> {
+    let regime = &config.regime;
+    let Some(p) = period_of(config, report, period, now) else {
+        return Ok(None);
+    };
+    let facts = submissions::period_facts(conn, &report.id, &p.label(), now).await?;
+    let d = deadlines(&report.timing, p, &regime.timezone, &regime.calendar);
+    Ok(Some((p, facts, d)))
+}
+
 async fn run(
     ctx: &Context<'_>,
     incoming: &Incoming,
@@ -200,11 +225,9 @@ async fn run(
         Command::Status { report, period } => {
             let mut parts = Vec::new();
             for r in reports(regime, &report) {
-                let Some(p) = period_of(config, r, period, now) else {
+                let Some((p, facts, d)) = period_facts(&mut conn, config, r, period, now).await? else {
                     continue;
                 };
-                let facts = submissions::period_facts(&mut conn, &r.id, &p.label(), now).await?;
-                let d = deadlines(&r.timing, p, &regime.timezone, &regime.calendar);
                 let statuses = period_status(regime, r, p, &facts, &d);
                 parts.push(reply::status(regime, r, &d, &statuses));
             }
@@ -213,11 +236,9 @@ async fn run(
         Command::Late { report } => {
             let mut parts = Vec::new();
             for r in reports(regime, &report) {
-                let Some(p) = period_of(config, r, None, now) else {
+                let Some((p, facts, d)) = period_facts(&mut conn, config, r, None, now).await? else {
                     continue;
                 };
-                let facts = submissions::period_facts(&mut conn, &r.id, &p.label(), now).await?;
-                let d = deadlines(&r.timing, p, &regime.timezone, &regime.calendar);
                 let statuses = period_status(regime, r, p, &facts, &d);
                 parts.push(reply::late(regime, r, &d, &statuses));
             }
@@ -299,11 +320,9 @@ async fn run(
         Command::Remind { report } => {
             let mut out = Vec::new();
             for r in reports(regime, &report) {
-                let Some(p) = period_of(config, r, None, now) else {
+                let Some((p, facts, d)) = period_facts(&mut conn, config, r, None, now).await? else {
                     continue;
                 };
-                let facts = submissions::period_facts(&mut conn, &r.id, &p.label(), now).await?;
-                let d = deadlines(&r.timing, p, &regime.timezone, &regime.calendar);
                 let statuses = period_status(regime, r, p, &facts, &d);
                 let owing: Vec<_> = statuses.iter().filter(|s| s.state.is_outstanding()).collect();
                 if owing.is_empty() || now >= d.due {
@@ -317,6 +336,8 @@ async fn run(
                     reply_to: None,
                     report: Some(r.id.clone()),
                     period: Some(p.label()),
+                    expires_at: Some(d.due),
+                    units: owing.iter().map(|s| s.unit.id.clone()).collect(),
                 });
             }
             let count = out.len();
@@ -373,6 +394,8 @@ fn announce(incoming: &Incoming, kind: NoticeKind, text: String) -> Vec<Answer> 
         reply_to: None,
         report: None,
         period: None,
+        expires_at: None,
+        units: Vec::new(),
     });
     out
 }

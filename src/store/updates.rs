@@ -142,6 +142,16 @@ pub async fn lift_mutes(conn: &mut SqliteConnection, target: &str, at: DateTime<
     Ok(done.rows_affected())
 }
 
+fn read_mute(r: &sqlx::sqlite::SqliteRow) -> Result<Mute, StoreError> {
+    Ok(Mute {
+        id: r.get(0),
+        target: r.get(1),
+        until: parse_ts(&r.get::<String, _>(2))?,
+        reason: r.get(3),
+        by_user: r.get(4),
+    })
+}
+
 /// The mutes in force at `at`.
 pub async fn active_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
     let rows = sqlx::query(
@@ -150,17 +160,7 @@ pub async fn active_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Res
     .bind(ts(at))
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Mute {
-                id: r.get(0),
-                target: r.get(1),
-                until: parse_ts(&r.get::<String, _>(2))?,
-                reason: r.get(3),
-                by_user: r.get(4),
-            })
-        })
-        .collect()
+    rows.into_iter().map(|r| read_mute(&r)).collect()
 }
 
 /// Mutes that ran out by `at` and whose end was not announced yet; each is
@@ -174,15 +174,7 @@ pub async fn ended_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Resu
     .await?;
     let ended: Vec<Mute> = rows
         .into_iter()
-        .map(|r| {
-            Ok(Mute {
-                id: r.get(0),
-                target: r.get(1),
-                until: parse_ts(&r.get::<String, _>(2))?,
-                reason: r.get(3),
-                by_user: r.get(4),
-            })
-        })
+        .map(|r| read_mute(&r))
         .collect::<Result<_, StoreError>>()?;
     for m in &ended {
         sqlx::query("UPDATE mutes SET lifted_at = until WHERE id = $1")
