@@ -9,7 +9,11 @@ use giaoban::config::Config;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Err(e) = Config::from_text(Path::new("/nonexistent/giaoban.toml"), text, Some("/nonexistent".into())) {
+    if let Err(e) = Config::from_text(
+        Path::new("/nonexistent/giaoban.toml"),
+        text,
+        Some("/nonexistent".into()),
+    ) {
         let _ = e.to_string();
     }
 });

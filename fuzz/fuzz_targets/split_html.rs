@@ -9,7 +9,9 @@ use giaoban::domain::text::{escape_html, html_to_plain, split_html, telegram_len
 const TAGS: [&str; 4] = ["b", "i", "code", "u"];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let max = 64 + usize::from(first) * 16;
     let mut html = String::new();
@@ -42,7 +44,9 @@ fn balanced(part: &str) -> bool {
     let mut stack: Vec<String> = Vec::new();
     let mut rest = part;
     while let Some(start) = rest.find('<') {
-        let Some(end) = rest[start..].find('>') else { return false };
+        let Some(end) = rest[start..].find('>') else {
+            return false;
+        };
         let tag = &rest[start + 1..start + end];
         if let Some(name) = tag.strip_prefix('/') {
             if stack.pop().as_deref() != Some(name) {

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     let config = common::config();
     for report in &config.regime.reports {
         if let Err(msg) = giaoban::collect::parse(Format::Xlsx, data, report, &config.regime, Limits::default()) {
-            assert!(msg.chars().count() <= 2000, "an error of {} characters", msg.chars().count());
+            assert!(
+                msg.chars().count() <= 2000,
+                "an error of {} characters",
+                msg.chars().count()
+            );
         }
     }
 });
