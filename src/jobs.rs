@@ -462,6 +462,29 @@ pub struct PeriodStatus {
     pub deadlines: Option<Deadlines>,
 }
 
+/// The status view of a report-period (see [`crate::domain::views::status`]),
+/// for the console (`giaoban status`, a terminal's width) and the chat
+/// (`/status`, a phone's): one view, two widths.
+pub fn status_view(config: &Config, st: &PeriodStatus, width: usize) -> Option<String> {
+    let regime = &config.regime;
+    let report = regime.report(&st.report)?;
+    let d = st.deadlines.as_ref()?;
+    let rows: Vec<crate::domain::views::UnitRow<'_>> = st
+        .units
+        .iter()
+        .map(|u| crate::domain::views::UnitRow {
+            name: &u.name,
+            state: u.state,
+            received_at: u.received_at,
+            revisions: u.revisions,
+            metrics: (u.revisions > 0).then_some(&u.metrics),
+            cases_open: u.cases_open,
+            cases_overdue: u.cases_overdue,
+        })
+        .collect();
+    Some(crate::domain::views::status(regime, report, d, st.at, &rows, width))
+}
+
 /// The period `status` shows when none is given: among the periods open at
 /// `at`, the one whose deadline is nearest.
 pub fn default_period(config: &Config, report: &Report, at: DateTime<Utc>) -> Option<Period> {

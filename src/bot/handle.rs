@@ -223,13 +223,15 @@ async fn run(
     let mut conn = ctx.store.pool().acquire().await?;
     Ok(match cmd {
         Command::Status { report, period } => {
+            // The same view as `giaoban status`, at a phone's width.
+            drop(conn);
             let mut parts = Vec::new();
             for r in reports(regime, &report) {
-                let Some((p, facts, d)) = period_facts(&mut conn, config, r, period, now).await? else {
+                let Some(p) = period_of(config, r, period, now) else {
                     continue;
                 };
-                let statuses = period_status(regime, r, p, &facts, &d);
-                parts.push(reply::status(regime, r, &d, &statuses));
+                let st = crate::jobs::status(config, ctx.store, r, p, now).await?;
+                parts.extend(crate::jobs::status_view(config, &st, crate::domain::views::PHONE_WIDTH));
             }
             one(parts.join("\n\n"))
         }
