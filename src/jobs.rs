@@ -485,6 +485,22 @@ pub fn status_view(config: &Config, st: &PeriodStatus, width: usize) -> Option<S
     Some(crate::domain::views::status(regime, report, d, st.at, &rows, width))
 }
 
+/// The overdue cases view (see [`crate::domain::reply::overdue`]): what
+/// `giaoban cases --overdue` prints and the bot's `/overdue` sends.
+pub async fn overdue_view(
+    config: &Config,
+    store: &Store,
+    unit: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let regime = &config.regime;
+    let mut conn = store.pool().acquire().await?;
+    let stored = cases::cases_at(&mut conn, unit, at).await?;
+    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let unit = unit.and_then(|u| regime.unit(u));
+    Ok(crate::domain::reply::overdue(regime, &lines, unit))
+}
+
 /// The period `status` shows when none is given: among the periods open at
 /// `at`, the one whose deadline is nearest.
 pub fn default_period(config: &Config, report: &Report, at: DateTime<Utc>) -> Option<Period> {
