@@ -9,11 +9,30 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::domain::period::Period;
-use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
 
 pub use briefing::{meetings_table, tasks_table};
+
+/// Writes `text` to standard output. A reader that went away (`giaoban
+/// status | head -1`) ends the program quietly with exit code 0, as a
+/// shell tool should, instead of a panic on the closed pipe.
+pub fn print_out(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("giaoban: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// [`print_out`] with a line break.
+pub fn println_out(text: &str) {
+    print_out(&format!("{text}\n"));
+}
 
 /// Reads `--at`: RFC 3339, or a local date-time (`2024-09-19T10:00`) in the
 /// configured timezone.
@@ -174,85 +193,132 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
     o
 }
 
+/// `giaoban check --json`: what the config says, as one JSON document:
+/// `{"config","valid":true,"timezone","language","storage","telegram",
+/// "units":[…],"reports":[{…,"periods":[…],"schedules":{…}}],"case_rules":[…],
+/// "schedules":{"tick":{"cron","next":[…]},…}}`. Times are RFC 3339 with the
+/// local offset. No secret is included: a token is named by where it is read.
+pub fn describe_config_json(config: &Config, now: DateTime<Utc>) -> serde_json::Value {
+    use serde_json::json;
+    let r = &config.regime;
+    let tz = r.timezone;
+    let local_now = now.with_timezone(&tz);
+    let schedule = |spec: &crate::config::CronSpec| {
+        json!({
+            "cron": spec.expr,
+            "next": spec.next_times(&local_now, 3).iter().map(|t| t.to_rfc3339()).collect::<Vec<_>>(),
+        })
+    };
+    let storage = match &config.storage {
+        crate::config::Storage::Sqlite { path } => json!({ "kind": "sqlite", "path": path }),
+    };
+    let telegram = config.telegram.as_ref().map(|t| {
+        let token = match &t.token {
+            crate::config::SecretRef::Env(e) => json!({ "env": e }),
+            crate::config::SecretRef::File(f) => json!({ "file": f }),
+        };
+        json!({ "chat_id": t.chat_id, "token": token })
+    });
+    let units: Vec<_> = r
+        .units
+        .iter()
+        .map(|u| {
+            json!({
+                "id": u.id,
+                "name": u.name,
+                "kind": u.kind,
+                "parent": u.parent,
+                "remote_area": u.remote_area,
+                "valid_from": u.valid_from,
+                "valid_to": u.valid_to,
+                "successors": u.successors,
+                "source": config.sources.get(&u.id).map(|s| match &s.location {
+                    crate::config::SourceLocation::File { path } => json!({ "kind": "file", "path": path, "format": s.format.as_str() }),
+                    crate::config::SourceLocation::Http { url } => json!({ "kind": "http", "url": crate::collect::http::redact(url), "format": s.format.as_str() }),
+                }),
+            })
+        })
+        .collect();
+    let today = local_now.date_naive();
+    let reports: Vec<_> = r
+        .reports
+        .iter()
+        .map(|rep| {
+            let t = &rep.timing;
+            let periods: Vec<_> = crate::domain::deadline::active_periods(t, today, &tz, &r.calendar)
+                .into_iter()
+                .map(|p| {
+                    let d = crate::domain::deadline::deadlines(t, p, &tz, &r.calendar);
+                    json!({
+                        "period": p.label(),
+                        "data_from": d.window.0,
+                        "data_to": d.window.1,
+                        "due": d.due.with_timezone(&tz).to_rfc3339(),
+                        "late_after": d.late_after.with_timezone(&tz).to_rfc3339(),
+                    })
+                })
+                .collect();
+            let mut schedules = serde_json::Map::new();
+            if let Some(jobs) = config.report_jobs(&rep.id) {
+                if let Some(c) = &jobs.collect {
+                    schedules.insert("collect".into(), schedule(c));
+                }
+                if let Some(c) = &jobs.summary {
+                    schedules.insert("summary".into(), schedule(c));
+                }
+            }
+            json!({
+                "id": rep.id,
+                "title": rep.title,
+                "period_kind": t.period_kind.as_str(),
+                "units": rep.units,
+                "metrics": rep.metrics.iter().map(|m| &m.key).collect::<Vec<_>>(),
+                "indicators": rep.indicators.iter().map(|i| &i.key).collect::<Vec<_>>(),
+                "rules": rep.rules.len(),
+                "periods": periods,
+                "schedules": schedules,
+            })
+        })
+        .collect();
+    let mut schedules = serde_json::Map::new();
+    schedules.insert("tick".into(), schedule(&config.tick));
+    if let Some(c) = &config.case_digest {
+        schedules.insert("case_digest".into(), schedule(c));
+    }
+    json!({
+        "config": config.path,
+        "valid": true,
+        "timezone": tz.name(),
+        "language": if r.language.is_english() { "en" } else { "vi" },
+        "storage": storage,
+        "telegram": telegram,
+        "units": units,
+        "reports": reports,
+        "case_rules": r.case_rules.iter().map(|c| &c.kind).collect::<Vec<_>>(),
+        "schedules": schedules,
+    })
+}
+
+/// `giaoban check --json` on a config that does not load:
+/// `{"config","valid":false,"problems":[{"line","column","key","message"}]}`.
+pub fn config_error_json(path: &std::path::Path, e: &crate::config::ConfigError) -> serde_json::Value {
+    use serde_json::json;
+    let problems: Vec<_> = match e {
+        crate::config::ConfigError::Invalid { problems, .. } => problems
+            .iter()
+            .map(|p| json!({ "line": p.line, "column": p.column, "key": p.key, "message": p.message }))
+            .collect(),
+        other => vec![json!({ "line": null, "column": null, "key": null, "message": other.to_string() })],
+    };
+    json!({ "config": path, "valid": false, "problems": problems })
+}
+
 /// The per-unit table of `status`.
 pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
-    let r = &config.regime;
-    let lang = r.language;
-    let en = lang.is_english();
-    let tz = r.timezone;
-    let mut o = String::new();
-    let Some(report) = r.report(&st.report) else { return o };
-    let period_name = Period::parse(&st.period)
-        .map(|p| p.name(en))
-        .unwrap_or_else(|_| st.period.clone());
-    let _ = writeln!(o, "{} — {} [{} {}]", report.title, period_name, st.report, st.period);
-    let due = text::time_and_date(&st.due.with_timezone(&tz), lang);
-    let late = text::time_and_date(&st.late_after.with_timezone(&tz), lang);
-    let at = text::time_and_date(&st.at.with_timezone(&tz), lang);
-    if en {
-        let _ = writeln!(o, "deadline {due}, late after {late}; as of {at}");
-    } else {
-        let _ = writeln!(o, "hạn gửi {due}, tính muộn sau {late}; tình hình lúc {at}");
-    }
-    let headers: Vec<String> = [
-        if en { "Unit" } else { "Đơn vị" },
-        if en { "State" } else { "Tình trạng" },
-        if en { "Received" } else { "Thời điểm gửi" },
-        if en { "Rev" } else { "Bản" },
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain(report.metrics.iter().map(|m| m.key.clone()))
-    .chain([
-        if en { "Cases" } else { "Đơn thư" }.to_string(),
-        if en { "overdue" } else { "quá hạn" }.to_string(),
-    ])
-    .collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for u in &st.units {
-        let mut row = vec![
-            u.name.clone(),
-            crate::domain::render::state_word(u.state, lang).to_string(),
-            u.received_at
-                .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
-                .unwrap_or_else(|| "—".into()),
-            if u.revisions == 0 {
-                "—".into()
-            } else {
-                u.revisions.to_string()
-            },
-        ];
-        for m in &report.metrics {
-            row.push(u.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
-        }
-        row.push(u.cases_open.to_string());
-        row.push(u.cases_overdue.to_string());
-        rows.push(row);
-    }
-    rows.insert(0, headers);
-    for line in text::align_columns(&rows, 3) {
-        let _ = writeln!(o, "{line}");
-    }
-    let count = |s: UnitState| st.units.iter().filter(|u| u.state == s).count();
-    let total = st.units.len();
-    if en {
-        let _ = writeln!(
-            o,
-            "{}/{total} on time, {} late, {} missing, {} invalid",
-            count(UnitState::OnTime),
-            count(UnitState::Late),
-            count(UnitState::Missing),
-            count(UnitState::Invalid)
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "{}/{total} đơn vị gửi đúng hạn, {} gửi muộn, {} chưa gửi, {} không hợp lệ",
-            count(UnitState::OnTime),
-            count(UnitState::Late),
-            count(UnitState::Missing),
-            count(UnitState::Invalid)
-        );
+    let view = crate::jobs::status_view(config, st, crate::domain::views::TERMINAL_WIDTH).unwrap_or_default();
+    let mut o = crate::domain::text::html_to_plain(&view);
+    if !o.ends_with('\n') {
+        o.push('\n');
     }
     for u in &st.units {
         for e in &u.errors {
@@ -424,10 +490,11 @@ pub fn template(config: &Config, report: &str, unit: Option<&str>, period: Optio
     let period = period
         .map(|p| Period::parse_as(rep.timing.period_kind, p).map_err(|e| e.to_string()))
         .transpose()?;
-    let fill = crate::collect::xlsx::Filling {
+    let fill = crate::export::template::Filling {
         unit: unit.map(str::to_string),
         period,
         ..Default::default()
     };
-    crate::collect::xlsx::workbook(rep, &config.regime, &fill).map_err(|e| format!("cannot build the workbook: {e}"))
+    crate::export::template::workbook(rep, &config.regime, &config.letterhead, &fill)
+        .map_err(|e| format!("cannot build the workbook: {e}"))
 }

@@ -80,8 +80,44 @@ pub fn init_logging(settings: &LogSettings, daemon: bool) {
         let _ = builder.json().try_init();
     } else if std::io::stderr().is_terminal() {
         let _ = builder.try_init();
+    } else if std::env::var_os("JOURNAL_STREAM").is_some() {
+        // systemd connected stderr to the journal: a `<3>` prefix gives each
+        // line its priority, so `journalctl -p err` finds the errors.
+        let format = tracing_subscriber::fmt::format().with_ansi(false).without_time();
+        let _ = builder.with_ansi(false).event_format(SyslogPriority(format)).try_init();
     } else {
         let _ = builder.with_ansi(false).without_time().try_init();
+    }
+}
+
+/// The syslog priority journald reads from a line's `<N>` prefix
+/// (sd-daemon(3)): error 3, warning 4, info 6, debug and trace 7.
+pub fn syslog_priority(level: &tracing::Level) -> u8 {
+    match *level {
+        tracing::Level::ERROR => 3,
+        tracing::Level::WARN => 4,
+        tracing::Level::INFO => 6,
+        _ => 7,
+    }
+}
+
+/// Writes `<N>` before each event, then the event as the inner format does.
+struct SyslogPriority<F>(F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for SyslogPriority<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        write!(writer, "<{}>", syslog_priority(event.metadata().level()))?;
+        self.0.format_event(ctx, writer, event)
     }
 }
 

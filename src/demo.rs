@@ -230,23 +230,22 @@ pub async fn run() -> Result<(), DemoError> {
     let (Some(start), Some(end)) = (local(2024, 9, 12, 8), local(2024, 9, 27, 18)) else {
         return Err(DemoError::Setup("bad demo dates".into()));
     };
-    println!(
-        "giaoban demo — {} ({}), {} units",
-        report.title,
-        period.name(false),
-        report.units.len()
-    );
-    println!(
+    crate::cli::println_out(&format!(
+        "giaoban demo — {}, {} units",
+        crate::domain::render::report_title(&config.regime, &report, period),
+        config.regime.expected_units(&report, period).len()
+    ));
+    crate::cli::println_out(&format!(
         "Simulated clock {} → {}; deadline {}, late after {}.",
         start.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
         end.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
         d.due.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
         d.late_after.with_timezone(&tz).format("%d/%m/%Y %H:%M"),
-    );
-    println!(
+    ));
+    crate::cli::println_out(&format!(
         "Folder {} (SQLite database); the units publish on http://{addr}/.\n",
         dir.path().display()
-    );
+    ));
 
     let mut pending = publications(&config, &report)?.into_iter().peekable();
     let mut prev = start - Duration::hours(1);
@@ -274,11 +273,11 @@ pub async fn run() -> Result<(), DemoError> {
     }
 
     let st = jobs::status(&config, &store, &report, period, end).await?;
-    println!("{}", crate::cli::status_table(&config, &st));
-    println!(
+    crate::cli::println_out(&crate::cli::status_table(&config, &st));
+    crate::cli::println_out(&format!(
         "Demo finished in {:.1} s of real time.",
         started.elapsed().as_secs_f64()
-    );
+    ));
     store.close().await;
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::Utc;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use giaoban::collect::Filter;
 use giaoban::config::Config;
@@ -18,7 +18,11 @@ use giaoban::{cli, daemon, demo, jobs};
 #[command(
     name = "giaoban",
     version,
-    about = "Runs a reporting regime: collects reports, flags late ones, posts to Telegram"
+    about = "Runs a reporting regime: collects reports, flags late ones, posts to Telegram",
+    long_about = "Runs a reporting regime: collects each unit's periodic report, checks it, \
+flags late reports and overdue complaint cases, and posts reminders, alerts and summaries \
+to a Telegram group (or the console). Exit codes: 0 ok, 1 runtime failure, 2 bad config \
+or bad arguments."
 )]
 struct Cli {
     /// The config file.
@@ -26,7 +30,8 @@ struct Cli {
         long,
         global = true,
         env = "GIAOBAN_CONFIG",
-        default_value = "/etc/giaoban/giaoban.toml"
+        default_value = "/etc/giaoban/giaoban.toml",
+        value_name = "FILE"
     )]
     config: PathBuf,
     #[command(subcommand)]
@@ -38,17 +43,24 @@ enum Command {
     /// Run the daemon: scheduled collection, planner ticks and delivery.
     Run,
     /// Validate the config and print what it understood.
-    Check,
+    Check {
+        /// Print one JSON document (what the config says, or its problems).
+        #[arg(long)]
+        json: bool,
+    },
     /// One collection pass now.
     Collect {
-        #[arg(long)]
+        /// Only this report (its id in the config).
+        #[arg(long, value_name = "ID")]
         report: Option<String>,
-        #[arg(long)]
+        /// Only this period (e.g. 2024-9M, 2024-Q3, 2024-10); default the periods open now.
+        #[arg(long, value_name = "LABEL")]
         period: Option<String>,
-        #[arg(long)]
+        /// Only this unit (its id in the config).
+        #[arg(long, value_name = "ID")]
         unit: Option<String>,
         /// Collect as if it were this instant (RFC 3339); default now.
-        #[arg(long)]
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
         /// Read and judge every file again, even those already seen.
         #[arg(long)]
@@ -56,8 +68,10 @@ enum Command {
     },
     /// One planner pass at TIME, then deliver what is due, then exit.
     Tick {
-        #[arg(long)]
+        /// Plan as if it were this instant (RFC 3339 or local 2024-09-19T10:00); default now.
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Print what was queued and delivered as one JSON document.
         #[arg(long)]
         json: bool,
     },
@@ -67,58 +81,69 @@ enum Command {
         /// Deliver as if it were this instant (RFC 3339): what is planned by
         /// then and still news then; default now. Rate limits and retry
         /// times always use the real clock.
-        #[arg(long)]
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
         /// Print what the pass did as one JSON document.
         #[arg(long)]
         json: bool,
     },
-    /// Per-unit table of a report-period.
+    /// Per-unit table of a report-period. Reads the database; never creates one.
     Status {
-        #[arg(long)]
+        /// Only this report (its id in the config); default every report.
+        #[arg(long, value_name = "ID")]
         report: Option<String>,
-        #[arg(long)]
+        /// The period (e.g. 2024-9M); default the one whose deadline is nearest.
+        #[arg(long, value_name = "LABEL")]
         period: Option<String>,
-        #[arg(long)]
+        /// Evaluate at this instant, counting only what had been received by then; default now.
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Print one JSON document instead of the table.
         #[arg(long)]
         json: bool,
     },
     /// The summary of a report-period: text, and optionally its spreadsheet and chart.
     Summary {
-        #[arg(long)]
+        /// The report (its id in the config).
+        #[arg(long, value_name = "ID")]
         report: String,
-        #[arg(long)]
+        /// The period (e.g. 2024-9M).
+        #[arg(long, value_name = "LABEL")]
         period: String,
         /// Queue it for the group (with the spreadsheet and chart) and deliver now.
         #[arg(long)]
         send: bool,
         /// Write the spreadsheet here.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         xlsx: Option<PathBuf>,
         /// Write the chart (PNG) here.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         chart: Option<PathBuf>,
         /// Summarise what had been received by this instant (default now).
-        #[arg(long)]
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
     },
-    /// Complaint cases with their legal deadlines and state.
+    /// Complaint cases with their legal deadlines and state. Reads the database; never creates one.
     Cases {
         /// Only cases past their limit.
         #[arg(long)]
         overdue: bool,
-        #[arg(long)]
+        /// Only this unit's cases (its id in the config).
+        #[arg(long, value_name = "ID")]
         unit: Option<String>,
-        #[arg(long)]
+        /// Evaluate the limits on this instant's date; default now.
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Print one JSON document instead of the table.
         #[arg(long)]
         json: bool,
     },
     /// Briefing meetings: when, where, who attends, and what was sent for each.
     Meetings {
-        #[arg(long)]
+        /// List the sittings near this instant (RFC 3339); default now.
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Print one JSON document instead of the table.
         #[arg(long)]
         json: bool,
     },
@@ -127,25 +152,29 @@ enum Command {
         /// Only tasks past their deadline.
         #[arg(long)]
         overdue: bool,
-        #[arg(long)]
+        /// Only the tasks this unit owns (its id in the config).
+        #[arg(long, value_name = "ID")]
         unit: Option<String>,
-        #[arg(long)]
+        /// Evaluate the deadlines at this instant (RFC 3339); default now.
+        #[arg(long, value_name = "TIME")]
         at: Option<String>,
+        /// Print one JSON document instead of the table.
         #[arg(long)]
         json: bool,
     },
     /// Write the blank XLSX template (biểu mẫu) a unit fills in for a report.
     Template {
-        #[arg(long)]
+        /// The report (its id in the config).
+        #[arg(long, value_name = "ID")]
         report: String,
         /// The file to write.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         xlsx: PathBuf,
         /// Pre-fill the unit (id).
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         unit: Option<String>,
         /// Pre-fill the period (e.g. 2024-9M).
-        #[arg(long)]
+        #[arg(long, value_name = "LABEL")]
         period: Option<String>,
     },
     /// The whole pipeline on a simulated clock through one reporting cycle.
@@ -155,6 +184,68 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
     },
+    /// Print the shell completion script for SHELL (bash, zsh, fish, …).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `giaoban man | man -l -`.
+    Man,
+}
+
+/// One manual page for the whole program: clap_mangen's page of the top
+/// command, then a section per verb with its options (the subcommands get no
+/// pages of their own, so nothing points at a page that is not installed).
+fn man_page() -> std::io::Result<String> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    let roff_text = |s: &str| s.replace('\\', "\\e").replace('-', "\\-").replace('\'', "\\(aq");
+    let mut out = String::from_utf8_lossy(&buf).into_owned();
+    out.push_str(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name();
+        let mut usage = format!("giaoban {name}");
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            let value = arg
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+            usage.push_str(&match (arg.get_long(), arg.get_action().takes_values()) {
+                (Some(long), true) => format!(" [--{long} {value}]"),
+                (Some(long), false) => format!(" [--{long}]"),
+                (None, _) => format!(" {value}"),
+            });
+        }
+        out.push_str(&format!(".SS {}\n", roff_text(&usage)));
+        if let Some(about) = sub.get_about() {
+            out.push_str(&format!("{}\n", roff_text(&about.to_string())));
+        }
+        for arg in sub.get_arguments().filter(|a| !a.is_global_set()) {
+            let value = arg
+                .get_value_names()
+                .and_then(|v| v.first())
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+            let head = match (arg.get_long(), arg.get_action().takes_values()) {
+                (Some(long), true) => format!("\\fB--{long}\\fR \\fI{value}\\fR"),
+                (Some(long), false) => format!("\\fB--{long}\\fR"),
+                (None, _) => format!("\\fI{value}\\fR"),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            out.push_str(&format!(".TP\n{}\n{}\n", head.replace('-', "\\-"), roff_text(&help)));
+        }
+    }
+    let mut tail = Vec::new();
+    man.render_version_section(&mut tail)?;
+    out.push_str(&String::from_utf8_lossy(&tail));
+    Ok(out)
 }
 
 /// A failure with its exit code.
@@ -210,15 +301,38 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
-    if let Command::Demo = cli.command {
-        return demo::run().await.map_err(failed);
+    match cli.command {
+        Command::Demo => return demo::run().await.map_err(failed),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "giaoban", &mut buf);
+            cli::print_out(&String::from_utf8_lossy(&buf));
+            return Ok(());
+        }
+        Command::Man => {
+            cli::print_out(&man_page().map_err(failed)?);
+            return Ok(());
+        }
+        Command::Check { json: true } => {
+            return match Config::load(&cli.config) {
+                Ok(config) => {
+                    cli::println_out(&cli::describe_config_json(&config, Utc::now()).to_string());
+                    Ok(())
+                }
+                Err(e) => {
+                    cli::println_out(&cli::config_error_json(&cli.config, &e).to_string());
+                    Err(bad(e.to_string()))
+                }
+            };
+        }
+        _ => {}
     }
     let config = Config::load(&cli.config).map_err(|e| bad(e.to_string()))?;
     let tz = config.regime.timezone;
     let at = |s: &Option<String>| s.as_deref().map(|s| cli::parse_at(s, &tz)).transpose().map_err(bad);
     match cli.command {
-        Command::Check => {
-            print!("{}", cli::describe_config(&config, Utc::now()));
+        Command::Check { .. } => {
+            cli::print_out(&cli::describe_config(&config, Utc::now()));
             Ok(())
         }
         Command::Run => daemon::run(config, cli.config.clone()).await.map_err(|e| Failure {
@@ -253,13 +367,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 })?;
             for o in &outcomes {
                 let detail = o.outcome.detail().map(|d| format!(": {d}")).unwrap_or_default();
-                println!(
+                cli::println_out(&format!(
                     "{} {} {:<18} {}{detail}",
                     o.report,
                     o.period,
                     o.unit,
                     o.outcome.as_str()
-                );
+                ));
             }
             Ok(())
         }
@@ -280,7 +394,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(failed)?;
             if json {
-                println!("{}", serde_json::json!({ "at": now, "delivered": delivery }));
+                cli::println_out(&serde_json::json!({ "at": now, "delivered": delivery }).to_string());
             } else {
                 eprintln!(
                     "deliver at {}: {} sent, {} retrying, {} failed, {} expired, {} dropped, {} waiting",
@@ -321,7 +435,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     "queued": queued.iter().map(jobs::Queued::from).collect::<Vec<_>>(),
                     "delivered": delivery,
                 });
-                println!("{doc}");
+                cli::println_out(&doc.to_string());
             } else {
                 eprintln!(
                     "tick at {}: {} queued, {} delivered",
@@ -339,7 +453,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
-            let store = open(&config).await?;
+            let store = open_existing(&config, &cli.config).await?;
             let reports: Vec<_> = match &report {
                 Some(r) => vec![
                     config
@@ -371,15 +485,15 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 if let Some(obj) = out.as_object_mut() {
                     obj.insert("outbox".into(), serde_json::to_value(&outbox).map_err(failed)?);
                 }
-                println!("{out}");
+                cli::println_out(&out.to_string());
             } else {
                 for (i, d) in docs.iter().enumerate() {
                     if i > 0 {
-                        println!();
+                        cli::println_out("");
                     }
-                    print!("{}", cli::status_table(&config, d));
+                    cli::print_out(&cli::status_table(&config, d));
                 }
-                print!("{}", cli::outbox_table(&config, &outbox));
+                cli::print_out(&cli::outbox_table(&config, &outbox));
             }
             Ok(())
         }
@@ -395,14 +509,20 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             {
                 return Err(bad(format!("no unit '{u}' in the config")));
             }
-            let store = open(&config).await?;
+            let store = open_existing(&config, &cli.config).await?;
             let rows = jobs::case_rows(&config, &store, unit.as_deref(), overdue, now)
                 .await
                 .map_err(failed)?;
             if json {
-                println!("{}", serde_json::json!({ "at": now, "cases": rows }));
+                cli::println_out(&serde_json::json!({ "at": now, "cases": rows }).to_string());
+            } else if overdue {
+                // The same view as the bot's /overdue.
+                let view = jobs::overdue_view(&config, &store, unit.as_deref(), now)
+                    .await
+                    .map_err(failed)?;
+                cli::println_out(&giaoban::domain::text::html_to_plain(&view));
             } else {
-                print!("{}", cli::cases_table(&config, &rows, now));
+                cli::print_out(&cli::cases_table(&config, &rows, now));
             }
             Ok(())
         }
@@ -420,7 +540,13 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .report(&report)
                 .ok_or_else(|| bad(format!("no report '{report}' in the config")))?;
             let period = Period::parse_as(rep.timing.period_kind, &period).map_err(|e| bad(e.to_string()))?;
-            let store = open(&config).await?;
+            // Only `--send` writes (the outbox); a look at a summary never
+            // creates a database.
+            let store = if send {
+                open(&config).await?
+            } else {
+                open_existing(&config, &cli.config).await?
+            };
             let mut conn = store.pool().acquire().await.map_err(failed)?;
             let bundle = jobs::summary_bundle(&config, &mut conn, rep, period, now)
                 .await
@@ -446,7 +572,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     .await
                     .map_err(failed)?;
             } else {
-                println!("{}", giaoban::domain::text::html_to_plain(&bundle.text));
+                cli::println_out(&giaoban::domain::text::html_to_plain(&bundle.text));
             }
             Ok(())
         }
@@ -494,7 +620,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => {
             let bytes = cli::template(&config, &report, unit.as_deref(), period.as_deref()).map_err(bad)?;
             std::fs::write(&xlsx, bytes).map_err(|e| failed(format!("cannot write {}: {e}", xlsx.display())))?;
-            println!("wrote {}", xlsx.display());
+            cli::println_out(&format!("wrote {}", xlsx.display()));
             Ok(())
         }
         Command::Backup { file } => {
@@ -509,8 +635,25 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             eprintln!("backed up {} to {}", path.display(), file.display());
             Ok(())
         }
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo | Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
+}
+
+/// The database of a read-only verb: it must exist already. Opening a path
+/// that does not exist would create an empty database (in /etc on a packaged
+/// install without `state_dir`) and show every unit as not sent.
+async fn open_existing(config: &Config, config_path: &std::path::Path) -> Result<Store, Failure> {
+    let giaoban::config::Storage::Sqlite { path } = &config.storage;
+    if !path.exists() {
+        return Err(bad(format!(
+            "no database at {}: nothing has been collected with this config yet. \
+             To read the service's database, set state_dir = \"/var/lib/giaoban\" in {} \
+             (the service's StateDirectory), or run with STATE_DIRECTORY=/var/lib/giaoban",
+            path.display(),
+            config_path.display()
+        )));
+    }
+    open(config).await
 }
 
 async fn open(config: &Config) -> Result<Store, Failure> {

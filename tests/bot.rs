@@ -90,7 +90,7 @@ fn status_from_the_group_is_answered_as_a_reply_with_vietnamese_labels_that_fit_
             t.contains("Huyện An Phú") && t.contains("đúng hạn") && t.contains("chưa gửi"),
             "{t}"
         );
-        assert!(t.contains("Đã gửi: 1/3"), "{t}");
+        assert!(t.contains("1/3 đơn vị gửi đúng hạn"), "{t}");
         assert!(
             !t.contains("cases_accepted") && !t.contains("9m") && !t.contains("<="),
             "{t}"

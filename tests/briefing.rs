@@ -257,7 +257,7 @@ fn the_pre_read_carries_the_summary_its_files_the_tasks_and_who_still_owes() {
         "{pre}"
     );
     assert!(
-        pre.contains("1. 📊 Tổng hợp: Báo cáo giao ban 9 tháng — 9 tháng năm 2024"),
+        pre.contains("1. 📊 Tổng hợp: Báo cáo giao ban 9 tháng năm 2024"),
         "{pre}"
     );
     assert!(pre.contains("• Tỷ lệ giải quyết: 83,1%"), "{pre}");
@@ -285,7 +285,7 @@ fn the_pre_read_carries_the_summary_its_files_the_tasks_and_who_still_owes() {
     );
     assert!(pre.contains("3. Đơn vị chưa gửi báo cáo"), "{pre}");
     assert!(
-        pre.contains("• Báo cáo giao ban 9 tháng — 9 tháng năm 2024: Huyện Cái Bè"),
+        pre.contains("• Báo cáo giao ban 9 tháng năm 2024: Huyện Cái Bè"),
         "{pre}"
     );
 }

@@ -41,8 +41,9 @@ fn the_reference_config_is_valid() {
         .expect("run giaoban");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("units (8)"), "{text}");
-    assert!(text.contains("reports (3)"), "{text}");
+    // Nine communes and wards since 1 July 2025, eight former districts.
+    assert!(text.contains("units (17)"), "{text}");
+    assert!(text.contains("reports (2)"), "{text}");
 }
 
 #[test]
@@ -156,4 +157,28 @@ fn http_sources_take_secret_headers_and_check_hides_their_query() {
     assert!(check_fails(&both).contains("units[0].source.headers.X-Api-Key"));
     let auth = config.replace("\"Accept-Language\" = \"vi\"", "\"Authorization\" = \"Bearer x\"");
     assert!(check_fails(&auth).contains("bearer_env or bearer_file"));
+}
+
+#[test]
+fn a_cron_that_never_fires_is_an_error_naming_its_key() {
+    let config = OFFICE.replace("tick = \"0 * * * * *\"", "tick = \"0 0 8 31 2 *\"");
+    let err = check_fails(&config);
+    assert!(err.contains("key `schedule.tick`"), "{err}");
+    assert!(err.contains("never fires"), "{err}");
+}
+
+#[test]
+fn a_date_the_month_does_not_have_is_named_as_such() {
+    let config = OFFICE.replace("holidays = [\"2024-01-01\"", "holidays = [\"2025-04-31\"");
+    let err = check_fails(&config);
+    assert!(err.contains("calendar.holidays[0]"), "{err}");
+    assert!(err.contains("2025-04-31: tháng 4 không có ngày 31"), "{err}");
+}
+
+#[test]
+fn an_out_of_range_cron_field_is_named() {
+    let config = OFFICE.replace("collect = \"0 0 */2 * * *\"", "collect = \"0 0 25 * * *\"");
+    let err = check_fails(&config);
+    assert!(err.contains("key `reports[0].collect`"), "{err}");
+    assert!(err.contains("hour 25 is out of range 0–23"), "{err}");
 }

@@ -226,3 +226,49 @@ fn the_example_data_in_json_csv_and_xlsx_is_accepted() {
         .expect("KN-2024-088 from the XLSX");
     assert!(kn["state"].as_str().expect("state").starts_with("resolved"), "{kn}");
 }
+
+/// The reference config as an office starts from it: every report it
+/// declares has example data for every unit it asks, so the README's
+/// `tick` at the end of grace raises no alert about a report nobody filled.
+#[test]
+fn every_report_of_the_reference_config_has_example_data_for_its_units() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let example = std::fs::read_to_string(format!("{root}/config/example.toml")).expect("example config");
+    let office = Office::new(&example);
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(format!("{root}/config/example-data"))
+        .arg(office.path())
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let check = office.json(&["check"]);
+    let reports = check["reports"].as_array().expect("reports");
+    assert_eq!(reports.len(), 2, "{check}");
+    for (report, period, at) in [
+        ("9m", "2024-9M", "2024-09-30T12:00:00+07:00"),
+        ("nam", "2024", "2024-12-31T12:00:00+07:00"),
+    ] {
+        office.ok(&["collect", "--report", report, "--period", period]);
+        let doc = office.json(&["status", "--report", report, "--period", period, "--at", at]);
+        let units = doc["units"].as_array().expect("units");
+        // 2024: the eight districts; the communes and wards begin in July 2025.
+        assert_eq!(units.len(), 8, "{doc}");
+        for u in units {
+            assert!(
+                matches!(u["state"].as_str(), Some("on_time" | "late")),
+                "{report} {period}: {u}"
+            );
+        }
+    }
+    let queued = office.json(&["tick", "--at", "2024-09-19T17:00:00+07:00"]);
+    // Only the 9-month report is due then (no Q3 alert about a report
+    // without data), and its late alert names only the two units whose
+    // files come after the grace.
+    for q in queued["queued"].as_array().expect("queued") {
+        assert!(q["report"].is_null() || q["report"] == "9m", "{q}");
+        if q["kind"] == "late" {
+            assert_eq!(q["units"], serde_json::json!(["tan-bien", "ben-cau"]), "{q}");
+        }
+    }
+}

@@ -132,6 +132,7 @@ fn two_reports_sharing_a_collect_cron_are_both_collected() {
         "/cai-be.json",
         vec![Reply::Slow(Duration::from_secs(10), Box::new(Reply::Status(404)))],
     );
+    office.touch_db();
     let period = office.json(&["status", "--report", "khac"])["period"]
         .as_str()
         .expect("period")

@@ -269,7 +269,8 @@ fn the_spreadsheet_names_the_flags_in_a_column_and_fills_the_cells() {
     summary(&office, &["--xlsx", path.to_str().expect("path")]);
     let mut book: Xlsx<_> = open_workbook(&path).expect("open xlsx");
     let sheet = book.worksheet_range("Tổng hợp").expect("summary sheet");
-    let cell = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    // The table starts below the title rows: its header is row 3.
+    let cell = |r: u32, c: u32| sheet.get_value((r + 3, c)).cloned().unwrap_or(Data::Empty);
     // Unit, state, sent at, 9 metrics, 1 indicator, then the flag column.
     assert_eq!(cell(0, 13), Data::String("Cần lưu ý".into()));
     assert_eq!(

@@ -193,6 +193,9 @@ fn sigterm_lets_a_running_collection_finish_then_exits_0() {
     );
     let config = ops_config(free_port(), "").replacen(file_source, &http_source, 1);
     let office = Office::new(&config);
+    // `status` reads an existing database only; no collection here, which
+    // would ask an-phu's server before the daemon does.
+    office.touch_db();
     let period = office.json(&["status", "--report", "9m"])["period"]
         .as_str()
         .expect("the current period")

@@ -48,7 +48,7 @@ fn the_summary_names_who_sent_and_gives_exact_totals_and_rates() {
     let office = office();
     let text = summary(&office, &[]);
     assert!(
-        text.contains("📊 Tổng hợp: Báo cáo giao ban 9 tháng — 9 tháng năm 2024"),
+        text.contains("📊 Tổng hợp: Báo cáo giao ban 9 tháng năm 2024"),
         "{text}"
     );
     assert!(
@@ -70,7 +70,7 @@ fn the_summary_names_who_sent_and_gives_exact_totals_and_rates() {
     );
     assert!(!text.contains("NaN"), "{text}");
     let expected = "\
-📊 Tổng hợp: Báo cáo giao ban 9 tháng — 9 tháng năm 2024
+📊 Tổng hợp: Báo cáo giao ban 9 tháng năm 2024
 Hạn gửi 17:00 ngày 18/09/2024. Đã nhận 2/3 đơn vị: 1 gửi đúng hạn, 1 gửi muộn (Huyện Bình Minh).
 Chưa gửi: Huyện Cái Bè.
 
@@ -147,28 +147,92 @@ fn the_spreadsheet_has_a_row_per_unit_a_totals_row_and_the_overdue_cases() {
     );
     let sheet = book.worksheet_range("Tổng hợp").expect("summary sheet");
     let cell = |r: u32, c: u32| sheet.get_value((r, c)).cloned().unwrap_or(Data::Empty);
-    assert_eq!(cell(0, 0), Data::String("Đơn vị".into()));
-    assert_eq!(cell(0, 3), Data::String("Số vụ án thụ lý".into()));
-    assert_eq!(cell(0, 5), Data::String("Tỷ lệ giải quyết".into()));
-    assert_eq!(cell(1, 0), Data::String("Huyện An Phú".into()));
-    assert_eq!(cell(1, 1), Data::String("Đúng hạn".into()));
-    assert_eq!(cell(1, 3), Data::Float(5000.0));
-    assert_eq!(cell(2, 1), Data::String("Gửi muộn".into()));
-    assert_eq!(cell(3, 1), Data::String("Chưa gửi".into()));
-    assert_eq!(cell(4, 0), Data::String("Toàn tỉnh".into()));
-    assert_eq!(cell(4, 3), Data::Float(8651.0));
-    assert_eq!(cell(4, 4), Data::Float(7187.0));
-    match cell(4, 5) {
+    // A title row with the report and period, then when it was made.
+    assert_eq!(cell(0, 0), Data::String("BÁO CÁO GIAO BAN 9 THÁNG NĂM 2024".into()));
+    assert_eq!(
+        cell(1, 0),
+        Data::String("Tổng hợp tình hình đến 09:00 ngày 25/09/2024; hạn gửi 17:00 ngày 18/09/2024".into())
+    );
+    let head = 3;
+    assert_eq!(cell(head, 0), Data::String("Đơn vị".into()));
+    assert_eq!(cell(head, 3), Data::String("Số vụ án thụ lý".into()));
+    assert_eq!(cell(head, 5), Data::String("Tỷ lệ giải quyết".into()));
+    assert_eq!(cell(head + 1, 0), Data::String("Huyện An Phú".into()));
+    assert_eq!(cell(head + 1, 1), Data::String("Đúng hạn".into()));
+    assert_eq!(cell(head + 1, 3), Data::Float(5000.0));
+    // The time of sending is a date cell, not text.
+    match cell(head + 1, 2) {
+        Data::DateTime(t) => assert_eq!(
+            t.as_datetime().map(|t| t.to_string()),
+            Some("2024-09-16 10:00:00".to_string())
+        ),
+        other => panic!("sent-at cell is {other:?}"),
+    }
+    assert_eq!(cell(head + 2, 1), Data::String("Gửi muộn".into()));
+    assert_eq!(cell(head + 3, 1), Data::String("Chưa gửi".into()));
+    assert_eq!(cell(head + 3, 3), Data::String("—".into()));
+    assert_eq!(cell(head + 4, 0), Data::String("Toàn tỉnh".into()));
+    assert_eq!(cell(head + 4, 3), Data::Float(8651.0));
+    assert_eq!(cell(head + 4, 4), Data::Float(7187.0));
+    match cell(head + 4, 5) {
         Data::Float(rate) => assert!((rate - 7187.0 / 8651.0).abs() < 1e-12, "{rate}"),
         other => panic!("rate cell is {other:?}"),
     }
+    // Formats and print setup, from the file's XML.
+    let styles = support::xlsx::part(&path, "xl/styles.xml");
+    assert!(styles.contains(r##"formatCode="#,##0""##), "whole numbers: {styles}");
+    assert!(
+        styles.contains(r#"formatCode="0.0%""#),
+        "one decimal for rates: {styles}"
+    );
+    assert!(
+        !styles.contains(r##"formatCode="#,##0.0""##),
+        "no decimals on these counts: {styles}"
+    );
+    let xml = support::xlsx::part(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        xml.contains(r#"paperSize="9""#) && xml.contains(r#"orientation="landscape""#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"fitToHeight="0""#), "one page wide: {xml}");
+    assert!(
+        xml.contains(r#"<row r="4" spans="1:6" ht="36" customHeight="1">"#),
+        "header row fitted to its wrapped labels: {xml}"
+    );
+    assert!(support::xlsx::part(&path, "xl/workbook.xml").contains("_xlnm.Print_Titles"));
     let cases = book.worksheet_range("Đơn thư quá hạn").expect("cases sheet");
     assert_eq!(cases.get_value((1, 1)), Some(&Data::String("KN-2024-031".into())));
     // 10/07 + 30 days = 09/08; on 25/09 that is 47 days overdue.
     assert_eq!(cases.get_value((1, 5)), Some(&Data::Float(47.0)));
+    assert!(
+        matches!(cases.get_value((1, 4)), Some(Data::DateTime(_))),
+        "the limit is a date cell"
+    );
 
-    let png = image::open(&chart).expect("decode the chart");
+    let png = image::open(&chart).expect("decode the chart").to_rgb8();
     assert_eq!((png.width(), png.height()), (1080, 1350));
+    // The rates are 84,0 % (on time, blue) and 81,8 % (late, orange): on an
+    // axis fitted to them (81–85 %) the blue bar is several times the orange;
+    // on a 0–112 % axis they would be the same length.
+    let bar_length = |color: [u8; 3]| {
+        (0..900)
+            .map(|y| {
+                let xs: Vec<u32> = (0..png.width()).filter(|x| png.get_pixel(*x, y).0 == color).collect();
+                match (xs.first(), xs.last()) {
+                    (Some(a), Some(b)) => b - a + 1,
+                    _ => 0,
+                }
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let on_time = bar_length([46, 117, 182]);
+    let late = bar_length([237, 125, 49]);
+    assert!(late > 50, "the late unit's bar is drawn in the late colour: {late}");
+    let ratio = f64::from(on_time) / f64::from(late);
+    assert!(ratio > 2.5, "bars {on_time} and {late} px: {ratio}");
+    let (lo, hi) = giaoban::export::chart::axis_range(&[84.0, 81.8, 83.1]);
+    assert!((80.0..81.8).contains(&lo) && (84.0..=86.0).contains(&hi), "{lo}..{hi}");
 }
 
 #[test]
@@ -209,7 +273,7 @@ fn an_english_office_reads_its_summary_in_english() {
         "{text}"
     );
     assert!(
-        text.contains("Received 2/3 units: 1 on time, 1 late (Huyện Bình Minh)."),
+        text.contains("Received from 2 of 3 units: 1 on time, 1 late (Huyện Bình Minh)."),
         "{text}"
     );
     assert!(text.contains("Not received: Huyện Cái Bè."), "{text}");

@@ -1,21 +1,16 @@
-//! The XLSX submission format, read with calamine and written (as the blank
-//! template a unit fills in) with rust_xlsxwriter.
+//! The XLSX submission format, read with calamine. The template a unit fills
+//! in is written by [`crate::export::template`].
 //!
 //! The metrics sheet is the first sheet with a metrics header row (else the
 //! first sheet), read by the rules of [`super::table`]; any other sheet with a
 //! cases header row (`Số hiệu`, `Loại đơn`, …) holds the cases.
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx};
-use chrono::{DateTime, FixedOffset};
-use rust_xlsxwriter::{DataValidation, DataValidationRule, Format, FormatBorder, Workbook, XlsxError};
 
 use super::table::{self, Cell, Context};
-use crate::domain::period::Period;
-use crate::domain::regime::{Regime, Report};
-use crate::domain::submission::{CaseRecord, Submission};
+use crate::domain::submission::Submission;
 
 /// Parses an XLSX workbook. Nothing is built from what the file declares:
 /// the zip members are inflated (and counted) once before calamine opens the
@@ -228,192 +223,17 @@ fn cell(d: &Data) -> Cell {
     }
 }
 
-/// What to put in a workbook besides the layout: nothing for the blank
-/// template, figures for an example or a test.
-#[derive(Debug, Clone, Default)]
-pub struct Filling {
-    pub unit: Option<String>,
-    pub period: Option<Period>,
-    pub submitted_at: Option<DateTime<FixedOffset>>,
-    pub metrics: BTreeMap<String, i64>,
-    pub cases: Vec<CaseRecord>,
-}
-
-const METRICS_SHEET: &str = "Số liệu";
-const CASES_SHEET: &str = "Đơn thư";
-const HELP_SHEET: &str = "Hướng dẫn";
-
-/// A workbook laid out as a unit's report of `report`: the metrics sheet with
-/// the config's labels, the cases sheet and a sheet of instructions.
-pub fn workbook(report: &Report, regime: &Regime, fill: &Filling) -> Result<Vec<u8>, XlsxError> {
-    let en = regime.language.is_english();
-    let t = |en_text: &'static str, vi_text: &'static str| if en { en_text } else { vi_text };
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let title = Format::new().set_bold().set_font_size(14);
-    let head = Format::new()
-        .set_bold()
-        .set_border(FormatBorder::Thin)
-        .set_background_color("#DDEBF7")
-        .set_text_wrap();
-    let boxed = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
-    let number = Format::new().set_border(FormatBorder::Thin).set_num_format("#,##0");
-    let date = Format::new()
-        .set_border(FormatBorder::Thin)
-        .set_num_format("dd/mm/yyyy");
-    let stamp = Format::new().set_num_format("dd/mm/yyyy hh:mm");
-
-    let sheet = book.add_worksheet();
-    sheet.set_name(METRICS_SHEET)?;
-    sheet.set_column_width(0, 6)?;
-    sheet.set_column_width(1, 60)?;
-    sheet.set_column_width(2, 24)?;
-    sheet.set_column_width(3, 12)?;
-    sheet.set_column_width(4, 14)?;
-    sheet.set_column_width(5, 24)?;
-    sheet.write_string_with_format(0, 0, report.title.to_uppercase(), &title)?;
-    sheet.write_string(
-        1,
-        0,
-        t(
-            "Fill in the Value column; do not change the Key column.",
-            "Điền cột Số liệu; không sửa cột Mã.",
-        ),
-    )?;
-    sheet.write_string_with_format(3, 0, t("Unit", "Đơn vị"), &bold)?;
-    sheet.write_string(3, 1, fill.unit.as_deref().unwrap_or_default())?;
-    sheet.write_string_with_format(4, 0, t("Report", "Báo cáo"), &bold)?;
-    sheet.write_string(4, 1, &report.id)?;
-    sheet.write_string_with_format(5, 0, t("Period", "Kỳ báo cáo"), &bold)?;
-    sheet.write_string(5, 1, fill.period.map(|p| p.label()).unwrap_or_default())?;
-    sheet.write_string(
-        5,
-        2,
-        t("e.g. 2024-9M, 2024-Q3, 2024-10", "ví dụ 2024-9M, 2024-Q3, 2024-10"),
-    )?;
-    sheet.write_string_with_format(6, 0, t("Submitted at", "Thời gian gửi"), &bold)?;
-    if let Some(at) = fill.submitted_at {
-        sheet.write_datetime_with_format(6, 1, at.naive_local(), &stamp)?;
-    }
-    let header_row = 8;
-    let headers = [
-        t("No.", "STT"),
-        t("Metric", "Chỉ tiêu"),
-        t("Key", "Mã"),
-        t("Unit of measure", "Đơn vị tính"),
-        t("Value", "Số liệu"),
-        t("Notes", "Ghi chú"),
-    ];
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(header_row, c as u16, *h, &head)?;
-    }
-    for (i, m) in report.metrics.iter().enumerate() {
-        let r = header_row + 1 + i as u32;
-        sheet.write_number_with_format(r, 0, (i + 1) as f64, &boxed)?;
-        sheet.write_string_with_format(r, 1, &m.label, &boxed)?;
-        sheet.write_string_with_format(r, 2, &m.key, &boxed)?;
-        sheet.write_blank(r, 3, &boxed)?;
-        match fill.metrics.get(&m.key) {
-            Some(v) => sheet.write_number_with_format(r, 4, *v as f64, &number)?,
-            None => sheet.write_blank(r, 4, &number)?,
-        };
-        let note = if m.required {
-            ""
-        } else {
-            t("optional", "không bắt buộc")
-        };
-        sheet.write_string_with_format(r, 5, note, &boxed)?;
-    }
-    if !report.metrics.is_empty() {
-        let last = header_row + report.metrics.len() as u32;
-        let rule = DataValidation::new()
-            .allow_whole_number(DataValidationRule::GreaterThanOrEqualTo(0))
-            .set_error_message(t("A whole number, 0 or more.", "Nhập số nguyên không âm."))?;
-        sheet.add_data_validation(header_row + 1, 4, last, 4, &rule)?;
-    }
-
-    let cases = book.add_worksheet();
-    cases.set_name(CASES_SHEET)?;
-    let case_headers = [
-        t("Ref", "Số hiệu"),
-        t("Kind", "Loại đơn"),
-        t("Received on", "Ngày tiếp nhận"),
-        t("Accepted on", "Ngày thụ lý"),
-        t("Complex", "Phức tạp"),
-        t("Extensions", "Số lần gia hạn"),
-        t("Status", "Trạng thái"),
-        t("Resolved on", "Ngày giải quyết"),
-    ];
-    for (c, h) in case_headers.iter().enumerate() {
-        cases.write_string_with_format(0, c as u16, *h, &head)?;
-        cases.set_column_width(c as u16, if c == 1 { 28 } else { 16 })?;
-    }
-    for (i, case) in fill.cases.iter().enumerate() {
-        let r = 1 + i as u32;
-        cases.write_string_with_format(r, 0, &case.reference, &boxed)?;
-        cases.write_string_with_format(r, 1, &case.kind, &boxed)?;
-        for (c, d) in [(2u16, case.received_on), (3, case.accepted_on), (7, case.resolved_on)] {
-            match d {
-                Some(d) => cases.write_date_with_format(r, c, d, &date)?,
-                None => cases.write_blank(r, c, &date)?,
-            };
-        }
-        let yes_no = match (case.complex, en) {
-            (true, true) => "yes",
-            (false, true) => "no",
-            (true, false) => "có",
-            (false, false) => "không",
-        };
-        cases.write_string_with_format(r, 4, yes_no, &boxed)?;
-        cases.write_number_with_format(r, 5, f64::from(case.extensions), &boxed)?;
-        let status = match (case.resolved || case.resolved_on.is_some(), en) {
-            (true, true) => "resolved",
-            (false, true) => "open",
-            (true, false) => "đã giải quyết",
-            (false, false) => "đang giải quyết",
-        };
-        cases.write_string_with_format(r, 6, status, &boxed)?;
-    }
-    if !regime.case_rules.is_empty() {
-        let mut kinds: Vec<&str> = regime.case_rules.iter().map(|r| r.kind.as_str()).collect();
-        kinds.dedup();
-        if kinds.iter().map(|k| k.len() + 1).sum::<usize>() < 250 {
-            let rule = DataValidation::new().allow_list_strings(&kinds)?;
-            cases.add_data_validation(1, 1, 1000, 1, &rule)?;
-        }
-    }
-
-    let help = book.add_worksheet();
-    help.set_name(HELP_SHEET)?;
-    help.set_column_width(0, 26)?;
-    help.set_column_width(1, 60)?;
-    let lines = [
-        t(
-            "Sheet “Số liệu”: one row per metric; fill in the Value column (8651 or 8.651).",
-            "Trang “Số liệu”: mỗi dòng một chỉ tiêu; điền cột Số liệu (8651 hoặc 8.651).",
-        ),
-        t(
-            "Sheet “Đơn thư”: one row per case; dates as DD/MM/YYYY. Never write names of complainants.",
-            "Trang “Đơn thư”: mỗi dòng một đơn thư; ngày ghi DD/MM/YYYY. Không ghi họ tên người khiếu nại, tố cáo.",
-        ),
-    ];
-    for (i, l) in lines.iter().enumerate() {
-        help.write_string(i as u32, 0, *l)?;
-    }
-    help.write_string_with_format(3, 0, t("Case kind (code)", "Mã loại đơn"), &bold)?;
-    help.write_string_with_format(3, 1, t("Label", "Tên loại đơn"), &bold)?;
-    for (i, rule) in regime.case_rules.iter().enumerate() {
-        help.write_string(4 + i as u32, 0, &rule.kind)?;
-        help.write_string(4 + i as u32, 1, &rule.label)?;
-    }
-    book.save_to_buffer()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::collect::tests::office;
+    use crate::config::Letterhead;
+    use crate::domain::period::Period;
+    use crate::domain::submission::CaseRecord;
     use crate::domain::submission::{RawValue, validate};
+    use crate::export::template::{Filling, workbook};
 
     #[test]
     fn a_filled_template_reads_back_as_written() {
@@ -435,7 +255,7 @@ mod tests {
                 resolved_on: None,
             }],
         };
-        let bytes = workbook(&report, &regime, &fill).expect("workbook");
+        let bytes = workbook(&report, &regime, &Letterhead::default(), &fill).expect("workbook");
         let ctx = Context {
             report: &report,
             regime: &regime,
@@ -462,7 +282,7 @@ mod tests {
     #[test]
     fn the_blank_template_reads_as_a_file_without_figures() {
         let (regime, report) = office();
-        let bytes = workbook(&report, &regime, &Filling::default()).expect("workbook");
+        let bytes = workbook(&report, &regime, &Letterhead::default(), &Filling::default()).expect("workbook");
         let ctx = Context {
             report: &report,
             regime: &regime,
@@ -474,33 +294,35 @@ mod tests {
         assert!(sub.cases.is_empty());
     }
 
-    /// Regenerates `config/example-data/trang-bang/9m-2024-9M.xlsx` from the
-    /// JSON of the same report: `cargo test --lib -- --ignored write_the_example_workbook`.
+    /// Regenerates `config/example-data/trang-bang/*.xlsx` from the JSON of
+    /// the same reports: `cargo test --lib -- --ignored write_the_example_workbook`.
     #[test]
     #[ignore]
     fn write_the_example_workbook() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let config = crate::config::Config::load(&dir.join("example.toml")).expect("example config");
-        let report = config.regime.report("9m").expect("9m report");
-        let data = dir.join("example-data/trang-bang/9m-2024-9M");
-        let json = std::fs::read(data.with_extension("json")).expect("example JSON");
-        let sub = crate::collect::json::parse(
-            &json,
-            &config.regime.timezone,
-            config.regime.language,
-            Default::default(),
-        )
-        .expect("parse");
-        let period = Period::parse("2024-9M").expect("period");
-        let fill = Filling {
-            unit: sub.unit.clone(),
-            period: Some(period),
-            submitted_at: sub.submitted_at,
-            metrics: validate(report, "trang-bang", period, &sub, &config.regime.case_rules).expect("valid"),
-            cases: sub.cases.clone(),
-        };
-        let bytes = workbook(report, &config.regime, &fill).expect("workbook");
-        std::fs::write(data.with_extension("xlsx"), bytes).expect("write");
+        for (report_id, label) in [("9m", "2024-9M"), ("nam", "2024")] {
+            let report = config.regime.report(report_id).expect("report");
+            let data = dir.join(format!("example-data/trang-bang/{report_id}-{label}"));
+            let json = std::fs::read(data.with_extension("json")).expect("example JSON");
+            let sub = crate::collect::json::parse(
+                &json,
+                &config.regime.timezone,
+                config.regime.language,
+                Default::default(),
+            )
+            .expect("parse");
+            let period = Period::parse(label).expect("period");
+            let fill = Filling {
+                unit: sub.unit.clone(),
+                period: Some(period),
+                submitted_at: sub.submitted_at,
+                metrics: validate(report, "trang-bang", period, &sub, &config.regime.case_rules).expect("valid"),
+                cases: sub.cases.clone(),
+            };
+            let bytes = workbook(report, &config.regime, &config.letterhead, &fill).expect("workbook");
+            std::fs::write(data.with_extension("xlsx"), bytes).expect("write");
+        }
     }
 
     #[test]

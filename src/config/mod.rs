@@ -46,6 +46,35 @@ pub struct Config {
     pub collection: Collection,
     pub log: LogSettings,
     pub http: HttpSettings,
+    pub letterhead: Letterhead,
+}
+
+/// `[letterhead]`: how the XLSX template a unit fills in is headed, as an
+/// office's documents are (Nghị định 30/2020/NĐ-CP; Hướng dẫn 36-HD/VPTW for
+/// party bodies).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letterhead {
+    /// Top left, above the unit's name: the body the units report to
+    /// (`BAN NỘI CHÍNH TỈNH ỦY TÂY NINH`); none = the unit's name alone.
+    pub issuer: Option<String>,
+    /// Top right, one entry per line: the national heading (the default) or
+    /// the party's (`ĐẢNG CỘNG SẢN VIỆT NAM`).
+    pub heading: Vec<String>,
+    /// The place of the date line (`Tây Ninh, ngày … tháng … năm …`).
+    pub place: Option<String>,
+}
+
+impl Default for Letterhead {
+    fn default() -> Self {
+        Letterhead {
+            issuer: None,
+            heading: vec![
+                "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM".to_string(),
+                "Độc lập - Tự do - Hạnh phúc".to_string(),
+            ],
+            place: None,
+        }
+    }
 }
 
 /// How sources are read (`[collection]`).
@@ -213,6 +242,39 @@ impl std::fmt::Debug for CronSpec {
     }
 }
 
+/// A parse error that names the field at fault when one is out of range
+/// (`hour 25 is out of range 0–23`).
+fn cron_error(expr: &str, detail: &str) -> String {
+    const FIELDS: [(&str, u32, u32); 6] = [
+        ("second", 0, 59),
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day of month", 1, 31),
+        ("month", 1, 12),
+        ("day of week", 0, 7),
+    ];
+    for (i, field) in expr.split_whitespace().enumerate().take(FIELDS.len()) {
+        let (name, lo, hi) = FIELDS[i];
+        let numbers = field
+            .split([',', '-', '/'])
+            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        for (j, n) in numbers.enumerate() {
+            // The step of `*/90` is not a value of the field.
+            let is_step = field.split('/').nth(1).is_some_and(|step| step == n) && j > 0;
+            if let Ok(v) = n.parse::<u32>()
+                && !is_step
+                && !(lo..=hi).contains(&v)
+            {
+                return format!(
+                    "'{expr}': {name} {v} is out of range {lo}–{hi} (field {} of 6: sec min hour day-of-month month day-of-week)",
+                    i + 1
+                );
+            }
+        }
+    }
+    format!("'{expr}' is not a valid cron expression: {detail}")
+}
+
 impl CronSpec {
     pub fn parse(expr: &str) -> Result<CronSpec, String> {
         let fields = expr.split_whitespace().count();
@@ -226,7 +288,15 @@ impl CronSpec {
             .dom_and_dow(true)
             .build()
             .parse(expr)
-            .map_err(|e| format!("'{expr}' is not a valid cron expression: {e}"))?;
+            .map_err(|e| cron_error(expr, &e.to_string()))?;
+        // `0 0 8 31 2 *` (31 February) parses but never fires: a schedule
+        // that silently never runs is worse than a refused config.
+        let from = chrono::DateTime::<chrono::Utc>::from_timestamp(946_684_800, 0).unwrap_or_default();
+        if cron.iter_after(from).next().is_none() {
+            return Err(format!(
+                "'{expr}' never fires (no date has that day in that month); check the day-of-month and month fields"
+            ));
+        }
         Ok(CronSpec {
             expr: expr.to_string(),
             cron,
@@ -384,5 +454,34 @@ impl Config {
     /// The instant now in the configured timezone (for display).
     pub fn local(&self, t: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
         t.with_timezone(&self.regime.timezone)
+    }
+}
+
+#[cfg(test)]
+mod cron_tests {
+    use super::CronSpec;
+
+    #[test]
+    fn a_cron_that_never_fires_is_refused() {
+        let err = CronSpec::parse("0 0 8 31 2 *").expect_err("31 February");
+        assert!(err.contains("never fires"), "{err}");
+        assert!(
+            CronSpec::parse("0 0 8 29 2 *").is_ok(),
+            "29 February comes in leap years"
+        );
+    }
+
+    #[test]
+    fn an_out_of_range_field_is_named() {
+        let err = CronSpec::parse("0 0 25 * * *").expect_err("hour 25");
+        assert!(err.contains("hour 25 is out of range 0–23"), "{err}");
+        let err = CronSpec::parse("0 61 8 * * *").expect_err("minute 61");
+        assert!(err.contains("minute 61"), "{err}");
+        let err = CronSpec::parse("0 0 8 1 13 *").expect_err("month 13");
+        assert!(err.contains("month 13"), "{err}");
+        assert!(
+            CronSpec::parse("0 */30 8-17 * * Mon-Fri").is_ok(),
+            "a step is not a value"
+        );
     }
 }

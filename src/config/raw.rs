@@ -26,6 +26,7 @@ pub struct RawConfig {
     pub collection: RawCollection,
     #[serde(default)]
     pub http: RawHttp,
+    pub letterhead: Option<RawLetterhead>,
     #[serde(default)]
     pub units: Vec<RawUnit>,
     #[serde(default)]
@@ -85,6 +86,15 @@ pub struct RawTask {
 pub struct RawMeasure {
     pub key: String,
     pub target: Option<f64>,
+}
+
+/// `[letterhead]`: the heading of the XLSX template units fill in.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLetterhead {
+    pub issuer: Option<String>,
+    pub heading: Option<Vec<String>>,
+    pub place: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -298,6 +308,7 @@ pub struct RawMetric {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub required: Option<bool>,
+    pub unit_label: Option<String>,
     pub better: Option<String>,
 }
 

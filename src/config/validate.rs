@@ -10,8 +10,8 @@ use chrono::{NaiveDate, NaiveTime, Weekday};
 use super::locate::KeyPath;
 use super::raw::*;
 use super::{
-    Collection, Config, CronSpec, Format, HeaderValue, Heartbeat, HttpSettings, LogSettings, ReportJobs, SecretRef,
-    Source, SourceLocation, Storage, Telegram,
+    Collection, Config, CronSpec, Format, HeaderValue, Heartbeat, HttpSettings, Letterhead, LogSettings, ReportJobs,
+    SecretRef, Source, SourceLocation, Storage, Telegram,
 };
 use crate::domain::calendar::WorkCalendar;
 use crate::domain::deadline::{DueRule, ReportTiming};
@@ -36,6 +36,54 @@ type Issues = Vec<(KeyPath, String)>;
 /// validation goes on after the first error and reports all of them.
 struct V {
     issues: Issues,
+    /// The config's chat language, for the messages officials may read.
+    language: Language,
+}
+
+/// `2025-04-31: tháng 4 không có ngày 31` for a well-formed date whose day
+/// the month does not have; None when it is not of the YYYY-MM-DD shape.
+fn missing_day(s: &str, language: Language) -> Option<String> {
+    let mut parts = s.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (year, month, day): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if language.is_english() {
+        if !(1..=12).contains(&month) {
+            return Some(format!("{s}: there is no month {month}"));
+        }
+    } else if !(1..=12).contains(&month) {
+        return Some(format!("{s}: không có tháng {month}"));
+    }
+    let first_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }?;
+    let days_in_month = first_next.pred_opt()?.format("%d").to_string().parse::<u32>().ok()?;
+    if day == 0 || day > days_in_month {
+        const EN_MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        return Some(if language.is_english() {
+            format!("{s}: {} {year} has no day {day}", EN_MONTHS[month as usize - 1])
+        } else {
+            format!("{s}: tháng {month} không có ngày {day}")
+        });
+    }
+    None
 }
 
 impl V {
@@ -59,7 +107,11 @@ impl V {
 
     fn date(&mut self, path: &KeyPath, s: &str) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| self.err(path, format!("'{s}' is not a date (expected YYYY-MM-DD)")))
+            .map_err(|_| {
+                let msg = missing_day(s.trim(), self.language)
+                    .unwrap_or_else(|| format!("'{s}' is not a date (expected YYYY-MM-DD)"));
+                self.err(path, msg)
+            })
             .ok()
     }
 
@@ -149,7 +201,13 @@ pub fn validate(
     state_directory: Option<PathBuf>,
     path: PathBuf,
 ) -> Result<Config, Issues> {
-    let mut v = V { issues: Vec::new() };
+    let mut v = V {
+        issues: Vec::new(),
+        language: match raw.language.as_deref() {
+            Some("en") => Language::En,
+            _ => Language::Vi,
+        },
+    };
     let root = KeyPath::root();
 
     let tz_name = raw.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
@@ -515,6 +573,20 @@ pub fn validate(
     if !v.issues.is_empty() {
         return Err(v.issues);
     }
+    let letterhead = match raw.letterhead {
+        None => Letterhead::default(),
+        Some(l) => {
+            let trimmed = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+            Letterhead {
+                issuer: trimmed(l.issuer),
+                heading: match l.heading {
+                    Some(lines) => lines.into_iter().map(|s| s.trim().to_string()).collect(),
+                    None => Letterhead::default().heading,
+                },
+                place: trimmed(l.place),
+            }
+        }
+    };
     let (Some(tick), Some(case_digest)) = (tick, case_digest) else {
         return Err(vec![(sp, "invalid schedule".to_string())]);
     };
@@ -543,6 +615,7 @@ pub fn validate(
         collection,
         log,
         http,
+        letterhead,
     })
 }
 
@@ -927,6 +1000,12 @@ fn report(
             label: m.label.clone(),
             aliases: m.aliases.clone(),
             required: m.required.unwrap_or(true),
+            unit_label: m
+                .unit_label
+                .as_deref()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
             better: better(v, &mp.key("better"), m.better.as_deref()),
         });
     }

@@ -5,9 +5,12 @@
 pub mod briefing;
 pub mod calendar;
 pub mod case;
+pub mod columns;
 pub mod deadline;
 pub mod flags;
 pub mod formula;
+pub mod header;
+pub mod html;
 pub mod period;
 pub mod plan;
 pub mod regime;
@@ -18,3 +21,4 @@ pub mod status;
 pub mod submission;
 pub mod summary;
 pub mod text;
+pub mod views;

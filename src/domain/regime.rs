@@ -131,6 +131,8 @@ pub struct Metric {
     /// Other header names accepted in CSV/XLSX.
     pub aliases: Vec<String>,
     pub required: bool,
+    /// The unit of measure shown in the template (`vụ`, `người`); none = blank.
+    pub unit_label: Option<String>,
     /// Which way is better, when it matters: a figure that moved the other
     /// way against the same period last year is flagged as worse.
     pub better: Option<Better>,

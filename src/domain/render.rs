@@ -16,13 +16,32 @@ fn en(regime: &Regime) -> bool {
     regime.language.is_english()
 }
 
-/// `Báo cáo giao ban 9 tháng — 9 tháng năm 2024`, escaped.
+/// `Báo cáo giao ban 9 tháng năm 2024`: the report and its period, the
+/// period said once; plain text (escape it for the chat).
+pub fn report_title(regime: &Regime, report: &Report, period: Period) -> String {
+    text::title_with_period(&report.title, &period.name(en(regime)))
+}
+
+/// [`report_title`], escaped for Telegram HTML.
 fn heading(regime: &Regime, report: &Report, period: Period) -> String {
-    format!(
-        "{} — {}",
-        escape_html(&report.title),
-        escape_html(&period.name(en(regime)))
-    )
+    escape_html(&report_title(regime, report, period))
+}
+
+/// vi `các đơn vị` for several units, `đơn vị` for one.
+fn vi_units(n: usize) -> &'static str {
+    if n == 1 { "đơn vị" } else { "các đơn vị" }
+}
+
+/// en `1 of 8 units has`, `3 of 8 units have`.
+fn en_of_units(n: usize, total: usize) -> String {
+    let noun = if total == 1 { "unit" } else { "units" };
+    let verb = if n == 1 { "has" } else { "have" };
+    format!("{n} of {total} {noun} {verb}")
+}
+
+/// en `1 case`, `3 cases`.
+fn en_cases(n: usize) -> String {
+    format!("{n} case{}", if n == 1 { "" } else { "s" })
 }
 
 fn local(regime: &Regime, t: DateTime<Utc>) -> DateTime<chrono_tz::Tz> {
@@ -90,17 +109,19 @@ pub fn reminder(
     let n = outstanding.len();
     if en(regime) {
         format!(
-            "⏰ <b>Reminder</b>: {} (data {w0}–{w1}), {}.\n{n}/{total} units have not sent it yet:\n{}\nPlease send the report before the deadline.",
+            "⏰ <b>Reminder</b>: {} (data {w0}–{w1}), {}.\n{} not sent it yet:\n{}\nPlease send the report before the deadline.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
+            en_of_units(n, total),
             unit_list(regime, outstanding)
         )
     } else {
         format!(
-            "⏰ <b>Nhắc nhở</b>: {} (số liệu {w0}–{w1}), {}.\nCòn {n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị các đơn vị gửi báo cáo trước hạn.",
+            "⏰ <b>Nhắc nhở</b>: {} (số liệu {w0}–{w1}), {}.\nCòn {n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị {} gửi báo cáo trước hạn.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
-            unit_list(regime, outstanding)
+            unit_list(regime, outstanding),
+            vi_units(n)
         )
     }
 }
@@ -111,17 +132,19 @@ pub fn late(regime: &Regime, report: &Report, d: &Deadlines, outstanding: &[&Uni
     let grace = grace_phrase(regime, report);
     if en(regime) {
         format!(
-            "⚠️ <b>Overdue</b>: {}, {}{grace} has passed.\n{n}/{total} units have not sent it:\n{}\nPlease send the report now.",
+            "⚠️ <b>Overdue</b>: {}, {}{grace} has passed.\n{} not sent it:\n{}\nPlease send the report now.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
+            en_of_units(n, total),
             unit_list(regime, outstanding)
         )
     } else {
         format!(
-            "⚠️ <b>Quá hạn</b>: {}, {}{grace} đã qua.\n{n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị các đơn vị gửi báo cáo ngay.",
+            "⚠️ <b>Quá hạn</b>: {}, {}{grace} đã qua.\n{n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị {} gửi báo cáo ngay.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
-            unit_list(regime, outstanding)
+            unit_list(regime, outstanding),
+            vi_units(n)
         )
     }
 }
@@ -153,17 +176,19 @@ pub fn urge(
     let overdue = text::elapsed((now - d.due).num_seconds(), regime.language);
     if en(regime) {
         format!(
-            "🔔 <b>Urging</b> ({k}/{max}): {}, {overdue} past the {}.\nStill {n}/{total} units have not sent it:\n{}\nPlease send the report now.",
+            "🔔 <b>Urging</b> ({k}/{max}): {}, {overdue} overdue ({}).\nStill {} not sent it:\n{}\nPlease send the report now.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
+            en_of_units(n, total),
             unit_list(regime, outstanding)
         )
     } else {
         format!(
-            "🔔 <b>Đôn đốc</b> (lần {k}/{max}): {}, đã quá {} {overdue}.\nCòn {n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị các đơn vị khẩn trương gửi báo cáo.",
+            "🔔 <b>Đôn đốc</b> (lần {k}/{max}): {}, đã quá hạn {overdue} ({}).\nCòn {n}/{total} đơn vị chưa gửi:\n{}\nĐề nghị {} khẩn trương gửi báo cáo.",
             heading(regime, report, d.period),
             deadline_phrase(regime, d),
-            unit_list(regime, outstanding)
+            unit_list(regime, outstanding),
+            vi_units(n)
         )
     }
 }
@@ -204,17 +229,24 @@ pub fn invalid(regime: &Regime, report: &Report, period: Period, items: &[(&Unit
         .iter()
         .map(|(u, e)| format!("• {}: {}", escape_html(&u.name), escape_html(e)))
         .collect();
+    let n = items.len();
     if en(regime) {
+        let (files, them, kept) = if n == 1 {
+            ("the file", "it", "an earlier valid revision, if any, stays")
+        } else {
+            ("the files", "them", "earlier valid revisions, if any, stay")
+        };
         format!(
-            "❌ <b>Invalid report</b>: {}\n{}\nPlease check the file and send it again; an earlier valid revision, if any, stays in force.",
+            "❌ <b>Invalid report</b>: {}\n{}\nPlease check {files} and send {them} again; {kept} in force.",
             heading(regime, report, period),
             lines.join("\n")
         )
     } else {
         format!(
-            "❌ <b>Báo cáo không hợp lệ</b>: {}\n{}\nĐề nghị đơn vị kiểm tra và gửi lại; bản hợp lệ trước đó (nếu có) vẫn được giữ.",
+            "❌ <b>Báo cáo không hợp lệ</b>: {}\n{}\nĐề nghị {} kiểm tra và gửi lại; bản hợp lệ trước đó (nếu có) vẫn được giữ.",
             heading(regime, report, period),
-            lines.join("\n")
+            lines.join("\n"),
+            vi_units(n)
         )
     }
 }
@@ -294,20 +326,25 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
         units.dedup();
         units.len()
     };
+    let (n_over, n_units, n_soon) = (overdue.len(), count_units(&overdue), soon.len());
+    let counts = match (en, n_over, n_soon) {
+        (false, 0, 0) => "Không có đơn quá hạn hoặc sắp đến hạn.".to_string(),
+        (false, 0, s) => format!("Không có đơn quá hạn; sắp đến hạn: {s} đơn."),
+        (false, o, 0) => format!("Quá hạn: {o} đơn tại {n_units} đơn vị; không có đơn sắp đến hạn."),
+        (false, o, s) => format!("Quá hạn: {o} đơn tại {n_units} đơn vị; sắp đến hạn: {s} đơn."),
+        (true, 0, 0) => "No case is overdue or due soon.".to_string(),
+        (true, 0, s) => format!("No case is overdue; due soon: {}.", en_cases(s)),
+        (true, o, s) => format!(
+            "Overdue: {} in {n_units} unit{}; due soon: {}.",
+            en_cases(o),
+            if n_units == 1 { "" } else { "s" },
+            if s == 0 { "none".to_string() } else { en_cases(s) }
+        ),
+    };
     let mut out = if en {
-        format!(
-            "📋 <b>Complaint cases</b> — as of {today}\nOverdue: {} cases in {} units; due soon: {} cases.",
-            overdue.len(),
-            count_units(&overdue),
-            soon.len()
-        )
+        format!("📋 <b>Complaint cases</b> — as of {today}\n{counts}")
     } else {
-        format!(
-            "📋 <b>Đơn thư quá hạn, sắp đến hạn</b> — tình hình ngày {today}\nQuá hạn: {} đơn tại {} đơn vị; sắp đến hạn: {} đơn.",
-            overdue.len(),
-            count_units(&overdue),
-            soon.len()
-        )
+        format!("📋 <b>Đơn thư quá hạn, sắp đến hạn</b> — tình hình ngày {today}\n{counts}")
     };
     let stage_word = |l: &CaseLine<'_>| match (l.eval.stage, en) {
         (Stage::Accept, false) => "hạn thụ lý",
@@ -346,9 +383,9 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
             }
             let n = ls.len();
             out.push_str(&format!(
-                "\n• {}: {n} {}",
+                "\n• {}: {}",
                 escape_html(&unit.name),
-                if en { "cases" } else { "đơn" }
+                if en { en_cases(n) } else { format!("{n} đơn") }
             ));
             for l in ls.iter().take(DIGEST_CASES_PER_UNIT) {
                 let mut line = format!(
@@ -361,7 +398,7 @@ pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[Str
                 if overdue {
                     let days = l.eval.days_overdue;
                     line.push_str(&if en {
-                        format!(" · {days} days overdue")
+                        format!(" · {days} day{} overdue", if days == 1 { "" } else { "s" })
                     } else {
                         format!(" · quá hạn {days} ngày")
                     });
@@ -443,10 +480,20 @@ fn short_state(state: UnitState, en: bool) -> &'static str {
     }
 }
 
-/// 📊 The summary of a report-period, in Telegram HTML.
+/// 📊 The summary of a report-period, in Telegram HTML: who sent, the
+/// province's totals, the per-unit table, then what is wrong. Each part is its
+/// own function; a new part is one more push.
 pub fn summary(regime: &Regime, report: &Report, s: &Summary) -> String {
+    let mut out = summary_head(regime, report, s);
+    out.push_str(&summary_totals(regime, report, s));
+    out.push_str(&summary_table(regime, report, s));
+    out.push_str(&summary_problems(regime, s));
+    out
+}
+
+/// Title, deadline, who sent on time or late, who did not.
+fn summary_head(regime: &Regime, report: &Report, s: &Summary) -> String {
     let en = en(regime);
-    let lang = regime.language;
     let names = |state: UnitState| -> Vec<String> {
         s.rows
             .iter()
@@ -456,22 +503,30 @@ pub fn summary(regime: &Regime, report: &Report, s: &Summary) -> String {
     };
     let total = s.rows.len();
     let received = s.count(UnitState::OnTime) + s.count(UnitState::Late);
-    let due = text::time_and_date(&local(regime, s.due), lang);
-    let mut out = if en {
+    let due = text::time_and_date(&local(regime, s.due), regime.language);
+    let (on_time, late_n) = (s.count(UnitState::OnTime), s.count(UnitState::Late));
+    let mut out = if received == 0 {
+        if en {
+            format!(
+                "📊 <b>Summary</b>: {}\nDeadline {due}. No unit has sent it",
+                heading(regime, report, s.period)
+            )
+        } else {
+            format!(
+                "📊 <b>Tổng hợp</b>: {}\nHạn gửi {due}. Chưa đơn vị nào gửi báo cáo",
+                heading(regime, report, s.period)
+            )
+        }
+    } else if en {
         format!(
-            "📊 <b>Summary</b>: {}
-Deadline {due}. Received {received}/{total} units: {} on time, {} late",
+            "📊 <b>Summary</b>: {}\nDeadline {due}. Received from {received} of {total} unit{}: {on_time} on time, {late_n} late",
             heading(regime, report, s.period),
-            s.count(UnitState::OnTime),
-            s.count(UnitState::Late)
+            if total == 1 { "" } else { "s" }
         )
     } else {
         format!(
-            "📊 <b>Tổng hợp</b>: {}
-Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng hạn, {} gửi muộn",
-            heading(regime, report, s.period),
-            s.count(UnitState::OnTime),
-            s.count(UnitState::Late)
+            "📊 <b>Tổng hợp</b>: {}\nHạn gửi {due}. Đã nhận {received}/{total} đơn vị: {on_time} gửi đúng hạn, {late_n} gửi muộn",
+            heading(regime, report, s.period)
         )
     };
     let late = names(UnitState::Late);
@@ -481,30 +536,28 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
     out.push('.');
     let mut outstanding = names(UnitState::Missing);
     outstanding.extend(names(UnitState::Invalid));
-    if !outstanding.is_empty() {
+    if !outstanding.is_empty() && received > 0 {
         out.push_str(&format!(
-            "
-{} {}.",
+            "\n{} {}.",
             if en { "Not received:" } else { "Chưa gửi:" },
             outstanding.join(", ")
         ));
     }
+    out
+}
 
-    // Totals with comparisons.
+/// The province's totals and indicators, with the comparisons that exist; `—`
+/// for a figure no unit has reported.
+fn summary_totals(regime: &Regime, report: &Report, s: &Summary) -> String {
+    let en = en(regime);
+    let lang = regime.language;
+    let total = s.rows.len();
     let reporting = s.reporting();
-    out.push_str(&if en {
-        format!(
-            "
-
-<b>Province totals</b> ({reporting}/{total} units)"
-        )
+    let mut out = if en {
+        format!("\n\n<b>Province totals</b> ({reporting}/{total} units)")
     } else {
-        format!(
-            "
-
-<b>Số liệu toàn tỉnh</b> ({reporting}/{total} đơn vị)"
-        )
-    });
+        format!("\n\n<b>Số liệu toàn tỉnh</b> ({reporting}/{total} đơn vị)")
+    };
     let compare_phrase = |c: &Comparison, last_year: bool| -> String {
         let what = match (last_year, en) {
             (false, false) => "so với kỳ trước",
@@ -521,17 +574,14 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         format!("{what}{partial}")
     };
     for m in &report.metrics {
-        let value = s.totals.get(&m.key).copied().unwrap_or(0);
-        let mut line = format!(
-            "
-• {}: {}",
-            escape_html(&m.label),
-            text::int(value, lang)
-        );
+        let value = s.totals.get(&m.key).copied();
+        let shown = value.map_or_else(|| "—".to_string(), |v| text::int(v, lang));
+        let mut line = format!("\n• {}: {shown}", escape_html(&m.label));
         let mut parts = Vec::new();
         for (c, ly) in [(&s.previous, false), (&s.last_year, true)] {
             if let Some(c) = c
                 && let Some(base) = c.totals.get(&m.key)
+                && let Some(value) = value
             {
                 parts.push(format!("{} {}", compare_phrase(c, ly), change(value, *base, lang)));
             }
@@ -544,14 +594,15 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
     for (i, ind) in report.indicators.iter().enumerate() {
         let v = s.indicators.get(i).copied().flatten();
         let mut line = format!(
-            "
-• {}: {}",
+            "\n• {}: {}",
             escape_html(&ind.label),
             indicator_value(ind.format, v, lang)
         );
         let mut parts = Vec::new();
         for (c, ly) in [(&s.previous, false), (&s.last_year, true)] {
-            if let Some(c) = c {
+            if let Some(c) = c
+                && reporting > 0
+            {
                 let before = c.indicators.get(i).copied().flatten();
                 parts.push(format!(
                     "{} {}",
@@ -565,49 +616,66 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         }
         out.push_str(&line);
     }
+    out
+}
 
-    // The per-unit table, in a monospace block with numbered columns.
+/// How many characters of monospace text a phone shows on one line in
+/// Telegram (a 360–390 pt wide screen at the default font size). A wider
+/// table wraps and its columns no longer line up.
+pub const PHONE_COLUMNS: usize = 42;
+
+/// The per-unit figures in a monospace block: a table with numbered columns
+/// when it fits [`PHONE_COLUMNS`], else one card per unit (name and state on a
+/// line, then the numbered figures wrapped to the width). The legend follows.
+fn summary_table(regime: &Regime, report: &Report, s: &Summary) -> String {
+    let en = en(regime);
+    let lang = regime.language;
+    let columns = report.metrics.len() + report.indicators.len();
+    let figures = |metrics: &std::collections::BTreeMap<String, i64>, indicators: &[Option<f64>]| -> Vec<String> {
+        report
+            .metrics
+            .iter()
+            .map(|m| metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)))
+            .chain(
+                report
+                    .indicators
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ind)| indicator_value(ind.format, indicators.get(i).copied().flatten(), lang)),
+            )
+            .collect()
+    };
+    let total_name = if en { "Total" } else { "Toàn tỉnh" };
+    // (name, state word, figures) per line of the block, the totals last.
+    let mut lines: Vec<(String, String, Vec<String>)> = s
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.name.clone(),
+                short_state(r.state, en).to_string(),
+                figures(&r.metrics, &r.indicators),
+            )
+        })
+        .collect();
+    lines.push((total_name.to_string(), String::new(), figures(&s.totals, &s.indicators)));
+
     let mut rows = vec![
         [if en { "Unit" } else { "Đơn vị" }, if en { "Sent" } else { "Gửi" }]
             .into_iter()
             .map(String::from)
-            .chain((1..=report.metrics.len() + report.indicators.len()).map(|n| format!("({n})")))
+            .chain((1..=columns).map(|n| format!("({n})")))
             .collect::<Vec<_>>(),
     ];
-    for r in &s.rows {
-        let mut row = vec![r.name.clone(), short_state(r.state, en).to_string()];
-        for m in &report.metrics {
-            row.push(r.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
-        }
-        for (i, ind) in report.indicators.iter().enumerate() {
-            row.push(indicator_value(
-                ind.format,
-                r.indicators.get(i).copied().flatten(),
-                lang,
-            ));
-        }
-        rows.push(row);
-    }
-    let mut totals_row = vec![if en { "Total" } else { "Toàn tỉnh" }.to_string(), String::new()];
-    for m in &report.metrics {
-        totals_row.push(text::int(s.totals.get(&m.key).copied().unwrap_or(0), lang));
-    }
-    for (i, ind) in report.indicators.iter().enumerate() {
-        totals_row.push(indicator_value(
-            ind.format,
-            s.indicators.get(i).copied().flatten(),
-            lang,
-        ));
-    }
-    rows.push(totals_row);
-    out.push_str(&format!(
-        "
-
-<b>{}</b>
-<pre>{}</pre>",
-        if en { "By unit" } else { "Theo đơn vị" },
-        escape_html(&text::align_columns(&rows, 2).join("\n"))
-    ));
+    rows.extend(lines.iter().map(|(name, state, figs)| {
+        [name.clone(), state.clone()]
+            .into_iter()
+            .chain(figs.iter().cloned())
+            .collect::<Vec<_>>()
+    }));
+    let table = text::align_columns(&rows, 2);
+    let fits = table.iter().all(|l| l.chars().count() <= PHONE_COLUMNS);
+    let block = if fits { table } else { unit_cards(&lines) };
     let legend: Vec<String> = report
         .metrics
         .iter()
@@ -616,13 +684,54 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         .enumerate()
         .map(|(i, l)| format!("({}) {}", i + 1, escape_html(l)))
         .collect();
-    out.push_str(&format!(
-        "
-{}",
+    format!(
+        "\n\n<b>{}</b>\n<pre>{}</pre>\n{}",
+        if en { "By unit" } else { "Theo đơn vị" },
+        escape_html(&block.join("\n")),
         legend.join("; ")
-    ));
+    )
+}
 
-    // Open errors and overdue cases.
+/// One card per line of the table: `Name · state`, then `(k) figure` items
+/// in aligned cells, as many to a line as [`PHONE_COLUMNS`] allows.
+fn unit_cards(lines: &[(String, String, Vec<String>)]) -> Vec<String> {
+    let items: Vec<Vec<String>> = lines
+        .iter()
+        .map(|(_, _, figs)| {
+            figs.iter()
+                .enumerate()
+                .map(|(i, f)| format!("({}) {f}", i + 1))
+                .collect()
+        })
+        .collect();
+    let cell = items.iter().flatten().map(|c| c.chars().count()).max().unwrap_or(0);
+    let indent = 1;
+    let per_line = ((PHONE_COLUMNS - indent + 2) / (cell + 2)).max(1);
+    let mut out = Vec::new();
+    for ((name, state, _), cells) in lines.iter().zip(&items) {
+        if !out.is_empty() {
+            out.push(String::new());
+        }
+        out.push(if state.is_empty() {
+            name.clone()
+        } else {
+            format!("{name} · {state}")
+        });
+        for chunk in cells.chunks(per_line) {
+            let padded: Vec<String> = chunk
+                .iter()
+                .map(|c| format!("{c}{}", " ".repeat(cell - c.chars().count())))
+                .collect();
+            out.push(format!("{}{}", " ".repeat(indent), padded.join("  ").trim_end()));
+        }
+    }
+    out
+}
+
+/// Invalid files not yet corrected and overdue cases, when there are any.
+fn summary_problems(regime: &Regime, s: &Summary) -> String {
+    let en = en(regime);
+    let mut out = String::new();
     let errors: Vec<String> = s
         .rows
         .iter()
@@ -634,10 +743,7 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         .collect();
     if !errors.is_empty() {
         out.push_str(&format!(
-            "
-
-❌ <b>{}</b>
-{}",
+            "\n\n❌ <b>{}</b>\n{}",
             if en {
                 "Invalid files not yet corrected"
             } else {
@@ -650,24 +756,14 @@ Hạn gửi {due}. Đã nhận {received}/{total} đơn vị: {} gửi đúng h�
         .rows
         .iter()
         .filter(|r| r.overdue_cases > 0)
-        .map(|r| format!("{} {}", escape_html(&r.name), r.overdue_cases))
+        .map(|r| format!("{}: {}", escape_html(&r.name), r.overdue_cases))
         .collect();
     if !overdue.is_empty() {
         let n: usize = s.rows.iter().map(|r| r.overdue_cases).sum();
         out.push_str(&if en {
-            format!(
-                "
-
-📋 <b>Overdue cases</b>: {n} — {}",
-                overdue.join(", ")
-            )
+            format!("\n\n📋 <b>Overdue cases</b>: {} — {}", en_cases(n), overdue.join("; "))
         } else {
-            format!(
-                "
-
-📋 <b>Đơn thư quá hạn</b>: {n} đơn — {}",
-                overdue.join(", ")
-            )
+            format!("\n\n📋 <b>Đơn thư quá hạn</b>: {n} đơn — {}", overdue.join("; "))
         });
     }
     out

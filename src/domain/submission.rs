@@ -152,7 +152,8 @@ impl Fault {
                     super::text::int(MAX_COUNT, lang)
                 )
             }
-            Fault::RuleBroken { message, check } => format!("{message} ({check})"),
+            // Units read the office's sentence; the formula is for the config's author.
+            Fault::RuleBroken { message, .. } => message.clone(),
             Fault::NoMetrics if en => "the file has no figures".to_string(),
             Fault::NoMetrics => "tệp không có số liệu".to_string(),
             Fault::CaseKind { reference, kind } if en => format!("case {reference}: unknown kind '{kind}'"),

@@ -145,7 +145,8 @@ pub fn build(
             }
         })
         .collect();
-    let mut totals: BTreeMap<String, i64> = report.metrics.iter().map(|m| (m.key.clone(), 0)).collect();
+    // Only figures somebody reported have a total: none reads `—`, not 0.
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
     for r in &rows {
         for (k, v) in &r.metrics {
             let t = totals.entry(k.clone()).or_default();

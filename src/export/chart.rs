@@ -1,6 +1,9 @@
 //! The summary chart, readable on a phone: each unit's main indicator against
-//! the province's, and how many units sent on time, late or not at all. The
-//! font is embedded (DejaVu Sans) so Vietnamese diacritics render anywhere.
+//! the province's, on an axis fitted to the values so that 81 % and 85 % look
+//! different, late units in another colour and missing ones named; then how
+//! many units sent on time, late or not at all. One title (report and period)
+//! and the "as of" time. The font is embedded (DejaVu Sans) so Vietnamese
+//! diacritics render anywhere.
 
 use std::sync::Once;
 
@@ -16,6 +19,11 @@ use crate::domain::summary::Summary;
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "giaoban-sans";
 
+/// Bar colours: on time, late; the province's line.
+pub const ON_TIME_BAR: RGBColor = RGBColor(46, 117, 182);
+pub const LATE: RGBColor = RGBColor(237, 125, 49);
+pub const PROVINCE: RGBColor = RGBColor(192, 0, 0);
+
 /// Width and height in pixels: a 4:5 portrait that fills a phone screen.
 pub const SIZE: (u32, u32) = (1080, 1350);
 
@@ -26,6 +34,50 @@ fn register_font() {
         // The font is compiled in; failing to parse it would be a build defect.
         let _ = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT);
     });
+}
+
+/// A "nice" step (1, 2 or 5 times a power of ten) for an axis spanning `span`.
+fn nice_step(span: f64) -> f64 {
+    let raw = (span / 5.0).max(f64::MIN_POSITIVE);
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let unit = raw / magnitude;
+    let nice = if unit <= 1.0 {
+        1.0
+    } else if unit <= 2.0 {
+        2.0
+    } else if unit <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    nice * magnitude
+}
+
+/// The axis range for `values` (already scaled, e.g. percentages as 83.1):
+/// from a round number below the smallest to one above the largest, with a
+/// margin, so small differences show. Starts at 0 when the smallest value
+/// is within a third of the largest's distance from 0 (the bars then keep
+/// their honest proportions) or when all are 0; never below 0 for values
+/// that are not negative.
+pub fn axis_range(values: &[f64]) -> (f64, f64) {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let (Some(min), Some(max)) = (
+        finite.iter().copied().reduce(f64::min),
+        finite.iter().copied().reduce(f64::max),
+    ) else {
+        return (0.0, 1.0);
+    };
+    if max <= 0.0 && min >= 0.0 {
+        return (0.0, 1.0);
+    }
+    let span = (max - min).max(max.abs() * 0.02).max(1e-9);
+    let step = nice_step(span * 1.6);
+    let mut lo = ((min - span * 0.3) / step).floor() * step;
+    let hi = ((max + span * 0.3) / step).ceil() * step;
+    if min >= 0.0 && (lo < 0.0 || min <= max / 3.0) {
+        lo = 0.0;
+    }
+    (lo, hi.max(lo + step))
 }
 
 fn err(e: impl std::fmt::Display) -> ExportError {
@@ -46,8 +98,23 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
     let lang = regime.language;
     let root = BitMapBackend::new(path, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
-    let title = format!("{} — {}", report.title, s.period.name(en));
-    let (top, bottom) = root.split_vertically(SIZE.1 * 68 / 100);
+    let title = crate::domain::render::report_title(regime, report, s.period);
+    let at = crate::domain::text::time_and_date(&s.at.with_timezone(&regime.timezone), lang);
+    let as_of = if en {
+        format!("As of {at}")
+    } else {
+        format!("Tình hình đến {at}")
+    };
+    let (head, body) = root.split_vertically(120);
+    head.draw(&Text::new(title.clone(), (40, 24), (FAMILY, 38).into_font()))
+        .map_err(err)?;
+    head.draw(&Text::new(
+        as_of,
+        (40, 74),
+        (FAMILY, 28).into_font().color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(err)?;
+    let (top, bottom) = body.split_vertically((SIZE.1 - 120) * 64 / 100);
 
     // The main indicator: the first percentage, else the first indicator.
     let main = report
@@ -69,17 +136,13 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
         } else {
             1.0
         };
-        let max = values
+        let scaled: Vec<f64> = values
             .iter()
             .flatten()
             .chain(province.iter())
             .map(|v| v * scale)
-            .fold(0.0f64, f64::max)
-            .max(if ind.format == IndicatorFormat::Percent {
-                100.0
-            } else {
-                1.0
-            });
+            .collect();
+        let (lo, hi) = axis_range(&scaled);
         let x_desc = match province {
             Some(p) => format!(
                 "{} — {} {} ({})",
@@ -91,13 +154,24 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             None => ind.label.clone(),
         };
         let mut chart = ChartBuilder::on(&top)
-            .caption(&title, (FAMILY, 34))
             .margin(24)
+            .margin_right(48)
             .x_label_area_size(80)
-            .y_label_area_size(300)
-            .build_cartesian_2d(0f64..max * 1.12, -0.6f64..(n as f64 - 0.4))
+            .y_label_area_size(320)
+            .build_cartesian_2d(lo..hi, -0.6f64..(n as f64 - 0.4))
             .map_err(err)?;
-        let names: Vec<String> = s.rows.iter().map(|r| r.name.clone()).collect();
+        let late_word = if en { " (late)" } else { " (muộn)" };
+        let names: Vec<String> = s
+            .rows
+            .iter()
+            .map(|r| {
+                if r.state == UnitState::Late {
+                    format!("{}{late_word}", r.name)
+                } else {
+                    r.name.clone()
+                }
+            })
+            .collect();
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -123,47 +197,56 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             .axis_desc_style((FAMILY, 28))
             .draw()
             .map_err(err)?;
-        let blue = RGBColor(46, 117, 182);
-        for (i, v) in values.iter().enumerate() {
+        let width = hi - lo;
+        for (i, (v, row)) in values.iter().zip(&s.rows).enumerate() {
             let y = (n - 1 - i) as f64;
             if let Some(v) = v {
                 let x = v * scale;
+                let color = if row.state == UnitState::Late {
+                    LATE
+                } else {
+                    ON_TIME_BAR
+                };
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(0.0, y - 0.32), (x, y + 0.32)],
-                        blue.filled(),
+                        [(lo, y - 0.32), (x, y + 0.32)],
+                        color.filled(),
                     )))
                     .map_err(err)?;
+                // The value just past the bar's end, where it is read.
                 chart
                     .draw_series(std::iter::once(Text::new(
                         indicator_value(ind.format, Some(*v), lang),
-                        (max * 0.015, y + 0.13),
-                        (FAMILY, 28).into_font().color(&WHITE),
+                        ((x + width * 0.01).min(hi - width * 0.14), y + 0.13),
+                        (FAMILY, 28).into_font().color(&BLACK),
                     )))
                     .map_err(err)?;
             } else {
+                let missing = if row.state == UnitState::Invalid {
+                    if en { "invalid file" } else { "không hợp lệ" }
+                } else if en {
+                    "not received"
+                } else {
+                    "chưa gửi"
+                };
                 chart
                     .draw_series(std::iter::once(Text::new(
-                        if en { "no report" } else { "chưa gửi" }.to_string(),
-                        (max * 0.01, y + 0.12),
-                        (FAMILY, 24).into_font().color(&RGBColor(150, 150, 150)),
+                        format!("— {missing}"),
+                        (lo + width * 0.01, y + 0.12),
+                        (FAMILY, 26).into_font().color(&RGBColor(120, 120, 120)),
                     )))
                     .map_err(err)?;
             }
         }
         if let Some(p) = province {
             let x = p * scale;
-            let red = RGBColor(192, 0, 0);
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(x, -0.6), (x, n as f64 - 0.4)],
-                    red.stroke_width(4),
+                    PROVINCE.stroke_width(4),
                 )))
                 .map_err(err)?;
         }
-    } else {
-        top.draw(&Text::new(title, (40, 40), (FAMILY, 34).into_font()))
-            .map_err(err)?;
     }
 
     // Submission: on time, late, not received.
@@ -173,11 +256,7 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             s.count(UnitState::OnTime),
             RGBColor(84, 130, 53),
         ),
-        (
-            if en { "Late" } else { "Gửi muộn" },
-            s.count(UnitState::Late),
-            RGBColor(237, 125, 49),
-        ),
+        (if en { "Late" } else { "Gửi muộn" }, s.count(UnitState::Late), LATE),
         (
             if en { "Not received" } else { "Chưa gửi" },
             s.count(UnitState::Missing) + s.count(UnitState::Invalid),
@@ -235,4 +314,27 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
     }
     root.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axis_range;
+
+    #[test]
+    fn close_rates_get_an_axis_that_shows_their_differences() {
+        let (lo, hi) = axis_range(&[81.8, 84.0, 83.1, 85.2]);
+        assert!((75.0..=81.8).contains(&lo), "{lo}");
+        assert!((85.2..=90.0).contains(&hi), "{hi}");
+        // 81,8 % and 85,2 % now differ by more than a third of the axis.
+        assert!((85.2 - 81.8) / (hi - lo) > 0.3, "{lo}..{hi}");
+    }
+
+    #[test]
+    fn values_far_apart_keep_an_axis_from_zero() {
+        assert_eq!(axis_range(&[12.0, 80.0]).0, 0.0);
+        assert_eq!(axis_range(&[0.0, 0.0]), (0.0, 1.0));
+        assert_eq!(axis_range(&[]), (0.0, 1.0));
+        let (lo, hi) = axis_range(&[1464.0]);
+        assert!(lo < 1464.0 && hi > 1464.0, "{lo}..{hi}");
+    }
 }

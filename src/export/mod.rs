@@ -1,7 +1,8 @@
-//! Files that go with a summary: the spreadsheet the office files and the
-//! chart it looks at on a phone.
+//! Files people hand out or look at: the summary's spreadsheet and chart, and
+//! the template a unit fills in.
 
 pub mod chart;
+pub mod template;
 pub mod xlsx;
 
 #[derive(Debug, thiserror::Error)]

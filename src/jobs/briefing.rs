@@ -138,7 +138,7 @@ async fn pre_read(
                 .filter(|r| r.state.is_outstanding())
                 .map(|r| r.unit.clone())
                 .collect(),
-            title: format!("{} — {}", report.title, period.name(regime.language.is_english())),
+            title: crate::domain::render::report_title(regime, report, period),
         });
         for m in &report.metrics {
             figures.push(Figure {

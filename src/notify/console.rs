@@ -9,6 +9,30 @@ use super::Sent;
 use crate::domain::text::html_to_plain;
 use crate::store::outbox::OutboxRow;
 
+/// Standard output for the console courier. When the reader has gone
+/// (`giaoban demo | head`), the program ends quietly with exit code 0, as the
+/// verbs' own output does, instead of retrying into a closed pipe.
+struct QuietStdout;
+
+impl Write for QuietStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        quiet(std::io::stdout().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        quiet(std::io::stdout().flush())
+    }
+}
+
+fn quiet<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &r
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+    r
+}
+
 pub struct Console {
     out: Box<dyn Write + Send>,
     tz: Tz,
@@ -17,7 +41,7 @@ pub struct Console {
 impl Console {
     pub fn stdout(tz: Tz) -> Console {
         Console {
-            out: Box::new(std::io::stdout()),
+            out: Box::new(QuietStdout),
             tz,
         }
     }

@@ -6,6 +6,7 @@ pub mod daemon;
 pub mod district;
 pub mod hostile;
 pub mod telegram;
+pub mod xlsx;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -158,6 +159,17 @@ impl Office {
             .envs(env.iter().copied())
             .output()
             .expect("run giaoban")
+    }
+
+    /// Makes an empty database file, so the read-only verbs (`status`,
+    /// `cases`), which never create one, can run before anything was
+    /// collected: SQLite opens an empty file and the store migrates it.
+    pub fn touch_db(&self) {
+        let db = self.db();
+        std::fs::create_dir_all(db.parent().expect("state folder")).expect("state folder");
+        if !db.exists() {
+            std::fs::write(&db, b"").expect("empty database file");
+        }
     }
 
     /// The database, for tests that look at or seed the outbox directly.
