@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::domain::period::Period;
-use crate::domain::status::UnitState;
 use crate::domain::text;
 use crate::jobs::PeriodStatus;
 
@@ -316,83 +315,10 @@ pub fn config_error_json(path: &std::path::Path, e: &crate::config::ConfigError)
 
 /// The per-unit table of `status`.
 pub fn status_table(config: &Config, st: &PeriodStatus) -> String {
-    let r = &config.regime;
-    let lang = r.language;
-    let en = lang.is_english();
-    let tz = r.timezone;
-    let mut o = String::new();
-    let Some(report) = r.report(&st.report) else { return o };
-    let title = Period::parse(&st.period)
-        .map(|p| crate::domain::render::report_title(r, report, p))
-        .unwrap_or_else(|_| format!("{} — {}", report.title, st.period));
-    let _ = writeln!(o, "{title} [{} {}]", st.report, st.period);
-    let due = text::time_and_date(&st.due.with_timezone(&tz), lang);
-    let late = text::time_and_date(&st.late_after.with_timezone(&tz), lang);
-    let at = text::time_and_date(&st.at.with_timezone(&tz), lang);
-    if en {
-        let _ = writeln!(o, "deadline {due}, late after {late}; as of {at}");
-    } else {
-        let _ = writeln!(o, "hạn gửi {due}, tính muộn sau {late}; tình hình lúc {at}");
-    }
-    let headers: Vec<String> = [
-        if en { "Unit" } else { "Đơn vị" },
-        if en { "State" } else { "Tình trạng" },
-        if en { "Received" } else { "Thời điểm gửi" },
-        if en { "Rev" } else { "Bản" },
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain(report.metrics.iter().map(|m| m.key.clone()))
-    .chain([
-        if en { "Cases" } else { "Đơn thư" }.to_string(),
-        if en { "overdue" } else { "quá hạn" }.to_string(),
-    ])
-    .collect();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for u in &st.units {
-        let mut row = vec![
-            u.name.clone(),
-            crate::domain::render::state_word(u.state, lang).to_string(),
-            u.received_at
-                .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
-                .unwrap_or_else(|| "—".into()),
-            if u.revisions == 0 {
-                "—".into()
-            } else {
-                u.revisions.to_string()
-            },
-        ];
-        for m in &report.metrics {
-            row.push(u.metrics.get(&m.key).map_or("—".to_string(), |n| text::int(*n, lang)));
-        }
-        row.push(u.cases_open.to_string());
-        row.push(u.cases_overdue.to_string());
-        rows.push(row);
-    }
-    rows.insert(0, headers);
-    for line in text::align_columns(&rows, 3) {
-        let _ = writeln!(o, "{line}");
-    }
-    let count = |s: UnitState| st.units.iter().filter(|u| u.state == s).count();
-    let total = st.units.len();
-    if en {
-        let _ = writeln!(
-            o,
-            "{}/{total} on time, {} late, {} missing, {} invalid",
-            count(UnitState::OnTime),
-            count(UnitState::Late),
-            count(UnitState::Missing),
-            count(UnitState::Invalid)
-        );
-    } else {
-        let _ = writeln!(
-            o,
-            "{}/{total} đơn vị gửi đúng hạn, {} gửi muộn, {} chưa gửi, {} không hợp lệ",
-            count(UnitState::OnTime),
-            count(UnitState::Late),
-            count(UnitState::Missing),
-            count(UnitState::Invalid)
-        );
+    let view = crate::jobs::status_view(config, st, crate::domain::views::TERMINAL_WIDTH).unwrap_or_default();
+    let mut o = crate::domain::text::html_to_plain(&view);
+    if !o.ends_with('\n') {
+        o.push('\n');
     }
     for u in &st.units {
         for e in &u.errors {

@@ -467,6 +467,45 @@ pub struct PeriodStatus {
     pub deadlines: Option<Deadlines>,
 }
 
+/// The status view of a report-period (see [`crate::domain::views::status`]),
+/// for the console (`giaoban status`, a terminal's width) and the chat
+/// (`/status`, a phone's): one view, two widths.
+pub fn status_view(config: &Config, st: &PeriodStatus, width: usize) -> Option<String> {
+    let regime = &config.regime;
+    let report = regime.report(&st.report)?;
+    let d = st.deadlines.as_ref()?;
+    let rows: Vec<crate::domain::views::UnitRow<'_>> = st
+        .units
+        .iter()
+        .map(|u| crate::domain::views::UnitRow {
+            name: &u.name,
+            state: u.state,
+            received_at: u.received_at,
+            revisions: u.revisions,
+            metrics: (u.revisions > 0).then_some(&u.metrics),
+            cases_open: u.cases_open,
+            cases_overdue: u.cases_overdue,
+        })
+        .collect();
+    Some(crate::domain::views::status(regime, report, d, st.at, &rows, width))
+}
+
+/// The overdue cases view (see [`crate::domain::reply::overdue`]): what
+/// `giaoban cases --overdue` prints and the bot's `/overdue` sends.
+pub async fn overdue_view(
+    config: &Config,
+    store: &Store,
+    unit: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let regime = &config.regime;
+    let mut conn = store.pool().acquire().await?;
+    let stored = cases::cases_at(&mut conn, unit, at).await?;
+    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let unit = unit.and_then(|u| regime.unit(u));
+    Ok(crate::domain::reply::overdue(regime, &lines, unit))
+}
+
 /// The period `status` shows when none is given: among the periods open at
 /// `at`, the one whose deadline is nearest.
 pub fn default_period(config: &Config, report: &Report, at: DateTime<Utc>) -> Option<Period> {

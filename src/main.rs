@@ -515,6 +515,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .map_err(failed)?;
             if json {
                 cli::println_out(&serde_json::json!({ "at": now, "cases": rows }).to_string());
+            } else if overdue {
+                // The same view as the bot's /overdue.
+                let view = jobs::overdue_view(&config, &store, unit.as_deref(), now)
+                    .await
+                    .map_err(failed)?;
+                cli::println_out(&giaoban::domain::text::html_to_plain(&view));
             } else {
                 cli::print_out(&cli::cases_table(&config, &rows, now));
             }

@@ -90,7 +90,7 @@ fn status_from_the_group_is_answered_as_a_reply_with_vietnamese_labels_that_fit_
             t.contains("Huyện An Phú") && t.contains("đúng hạn") && t.contains("chưa gửi"),
             "{t}"
         );
-        assert!(t.contains("Đã gửi: 1/3"), "{t}");
+        assert!(t.contains("1/3 đơn vị gửi đúng hạn"), "{t}");
         assert!(
             !t.contains("cases_accepted") && !t.contains("9m") && !t.contains("<="),
             "{t}"
@@ -450,6 +450,100 @@ fn a_file_whose_report_cannot_be_told_gets_a_question() {
     assert!(daemon.stop().success());
     let stored = office.sql("SELECT COUNT(*) FROM submissions");
     assert_eq!(stored[0].get::<i64, _>(0), 0);
+}
+
+#[test]
+fn hostile_chat_input_gets_clear_answers_in_bounded_memory_and_leaves_the_units_unharmed() {
+    let fake = FakeTelegram::start();
+    let office = office(&fake);
+    let big = vec![b'x'; 50 * 1024 * 1024];
+    fake.add_file("f-big", &big);
+    fake.add_file("f-liar", &big);
+    fake.add_file("f-noise", b"PK\x03\x04 this is not a workbook at all \x00\x01\x02");
+    let good = br#"{"unit": "an-phu", "report": "9m", "period": "2024-9M",
+        "metrics": {"cases_accepted": 1081, "cases_resolved": 898}}"#;
+    fake.add_file("f-good", good);
+    // 1: a 50 MB document; 2: one that says 100 bytes and is 50 MB; 3: a
+    // workbook that is not one, with markup in its caption; 4–5: absurd
+    // arguments; 6: another group; 7: a private chat with a stranger;
+    // 8: then a real report from the officer.
+    fake.push_update(document(
+        1,
+        GROUP,
+        OFFICER,
+        "f-big",
+        "bao-cao.xlsx",
+        big.len(),
+        "9m 2024-9M",
+    ));
+    fake.push_update(document(2, GROUP, OFFICER, "f-liar", "bao-cao.csv", 100, "9m 2024-9M"));
+    fake.push_update(document(
+        3,
+        GROUP,
+        OFFICER,
+        "f-noise",
+        "bao-cao.xlsx",
+        40,
+        "<b>9m</b> <script>alert(1)</script> & 2024-9M",
+    ));
+    fake.push_update(message(4, GROUP, ADMIN, &format!("/status {}", "9m ".repeat(3000))));
+    fake.push_update(message(5, GROUP, ADMIN, &format!("/mute {}", "x".repeat(100_000))));
+    fake.push_update(message(6, -100999, ADMIN, "/status"));
+    fake.push_update(message(7, STRANGER, STRANGER, "/collect"));
+    fake.push_update(document(
+        8,
+        GROUP,
+        OFFICER,
+        "f-good",
+        "bao-cao.json",
+        good.len(),
+        "9m 2024-9M",
+    ));
+    let mut daemon = start(&office);
+    wait_handled(&office, 8);
+    let sent = wait_messages(&fake, 6);
+    let peak = daemon.peak_rss_kib().unwrap_or(0);
+    let by_reply = |id: i64| {
+        sent.iter()
+            .find(|m| reply_to(m) == Some(id))
+            .map(text)
+            .unwrap_or_else(|| panic!("no reply to {id}: {sent:?}"))
+    };
+    assert!(by_reply(501).contains("MB nên không được đọc"), "{}", by_reply(501));
+    assert!(by_reply(502).contains("MB nên không được đọc"), "{}", by_reply(502));
+    let noise = by_reply(503);
+    assert!(
+        noise.contains("không hợp lệ") || noise.contains("XLSX, CSV hoặc JSON"),
+        "{noise}"
+    );
+    assert!(
+        !noise.contains("<script>") && !noise.contains("<b>9m"),
+        "the caption's markup is not echoed raw: {noise}"
+    );
+    for id in [504, 505] {
+        let usage = by_reply(id);
+        assert!(
+            usage.chars().count() < 1000,
+            "a short usage line, not the argument: {usage}"
+        );
+    }
+    assert!(
+        by_reply(508).contains("Đã nhận báo cáo"),
+        "the real report after all that: {}",
+        by_reply(508)
+    );
+    assert!(
+        sent.iter().all(|m| m.chat_id == Some(GROUP)),
+        "nothing to the other group or the stranger: {sent:?}"
+    );
+    assert!(peak < 200 * 1024, "peak memory {peak} KiB with 50 MB documents offered");
+    eprintln!("hostile chat input: peak RSS {peak} KiB");
+    assert!(daemon.stop().success());
+    let states = office.states("2024-09-20T10:00:00+07:00");
+    assert_eq!(states[0], ("an-phu".to_string(), "on_time".to_string()));
+    // Stored updates are bounded too: the 100 000-character argument is cut.
+    let longest = office.sql("SELECT MAX(LENGTH(body)) FROM telegram_updates")[0].get::<Option<i64>, _>(0);
+    assert!(longest.unwrap_or(0) <= 4096, "an update stored {longest:?} characters");
 }
 
 #[test]

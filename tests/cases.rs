@@ -190,3 +190,30 @@ fn a_case_that_becomes_overdue_between_digests_is_marked_new() {
         "KN-2024-031 was already listed: {chat}"
     );
 }
+
+#[test]
+fn cases_overdue_prints_the_same_view_the_bot_sends() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let view = office.ok(&["cases", "--overdue", "--at", "2024-09-19T09:00:00+07:00"]);
+    assert!(view.starts_with("⚠️ Đơn thư quá hạn: 1 đơn tại 1 đơn vị"), "{view}");
+    assert!(view.contains("• Huyện An Phú: 1"), "{view}");
+    assert!(
+        view.contains("KN-2024-031 · Khiếu nại lần đầu · quá hạn 41 ngày"),
+        "{view}"
+    );
+    assert!(
+        !view.contains("Nguyễn Văn Bình") && !view.contains("TC-2024-007"),
+        "{view}"
+    );
+    let none = office.ok(&[
+        "cases",
+        "--overdue",
+        "--unit",
+        "binh-minh",
+        "--at",
+        "2024-09-19T09:00:00+07:00",
+    ]);
+    assert_eq!(none.trim(), "✅ Không có đơn thư quá hạn — Huyện Bình Minh.");
+}

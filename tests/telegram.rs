@@ -810,3 +810,41 @@ fn admin_notices_go_to_the_admins_chat_when_one_is_set() {
     assert_eq!(group.len(), 2, "the group gets its own messages only: {sent:?}");
     assert!(group.iter().all(|m| m.message_thread_id == Some(7)));
 }
+
+#[test]
+fn a_two_hour_outage_of_5xx_loses_nothing_and_delivery_resumes_in_order() {
+    let fake = FakeTelegram::start();
+    fake.otherwise(Reply::ServerError(503));
+    let office = office(&fake, "request_timeout = 1");
+    tick(&office, T);
+    // Two hours of simulated time, a tick every ten minutes: each due retry
+    // meets the outage again; nothing overtakes the first row, nothing is
+    // given up.
+    for i in 1..=12 {
+        elapse(&office, 600);
+        tick(&office, &at(600 * i));
+        let rows = outbox(&office);
+        assert!(
+            rows.iter().all(|r| r.state == "pending"),
+            "still owed at {}0 min: {rows:?}",
+            i
+        );
+    }
+    let tries = fake.messages().len();
+    assert!(tries >= 5, "retried through the outage: {tries} tries");
+    let first = outbox(&office)[0].attempts;
+    assert!(first >= 5, "the first row was retried {first} times");
+    assert!(
+        fake.messages()
+            .iter()
+            .all(|m| m.text.as_deref().is_some_and(|t| t.contains(LATE))),
+        "the later row never went before the first"
+    );
+    fake.otherwise(Reply::Ok);
+    elapse(&office, 7200);
+    tick(&office, &at(7200 + 60));
+    let after: Vec<String> = texts(&fake)[tries..].to_vec();
+    assert_eq!(after.len(), 2, "each once after the outage: {after:?}");
+    assert!(after[0].contains(LATE) && after[1].contains(RECEIVED_LATE), "{after:?}");
+    assert!(outbox(&office).iter().all(|r| r.state == "sent"));
+}

@@ -13,7 +13,6 @@ use super::command::{self, COMMANDS, Command, Target, Usage};
 use super::incoming::{Document, Incoming};
 use crate::collect::{self, Fetched, Filter, Outcome};
 use crate::config::{Config, Format};
-use crate::domain::case::evaluate_all;
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::period::Period;
 use crate::domain::plan::{Audience, NoticeKind, period_status};
@@ -21,7 +20,7 @@ use crate::domain::regime::{Regime, Report, Unit};
 use crate::domain::status::UnitFacts;
 use crate::domain::{render, reply, text};
 use crate::store::outbox::{self, Attachment};
-use crate::store::{Store, StoreError, cases, submissions, telegram as chats, updates};
+use crate::store::{Store, StoreError, submissions, telegram as chats, updates};
 
 /// What the handler needs besides the update.
 pub struct Context<'a> {
@@ -223,13 +222,15 @@ async fn run(
     let mut conn = ctx.store.pool().acquire().await?;
     Ok(match cmd {
         Command::Status { report, period } => {
+            // The same view as `giaoban status`, at a phone's width.
+            drop(conn);
             let mut parts = Vec::new();
             for r in reports(regime, &report) {
-                let Some((p, facts, d)) = period_facts(&mut conn, config, r, period, now).await? else {
+                let Some(p) = period_of(config, r, period, now) else {
                     continue;
                 };
-                let statuses = period_status(regime, r, p, &facts, &d);
-                parts.push(reply::status(regime, r, &d, &statuses));
+                let st = crate::jobs::status(config, ctx.store, r, p, now).await?;
+                parts.extend(crate::jobs::status_view(config, &st, crate::domain::views::PHONE_WIDTH));
             }
             one(parts.join("\n\n"))
         }
@@ -244,12 +245,7 @@ async fn run(
             }
             one(parts.join("\n\n"))
         }
-        Command::Overdue { unit } => {
-            let stored = cases::cases_at(&mut conn, unit.as_deref(), now).await?;
-            let lines = evaluate_all(regime, &stored, now.with_timezone(&regime.timezone).date_naive());
-            let unit = unit.as_deref().and_then(|u| regime.unit(u));
-            one(reply::overdue(regime, &lines, unit))
-        }
+        Command::Overdue { unit } => one(crate::jobs::overdue_view(config, ctx.store, unit.as_deref(), now).await?),
         Command::Summary { report, period } => {
             let mut out = Vec::new();
             for r in reports(regime, &report) {

@@ -21,3 +21,4 @@ pub mod status;
 pub mod submission;
 pub mod summary;
 pub mod text;
+pub mod views;

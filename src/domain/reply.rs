@@ -9,11 +9,8 @@ use super::deadline::Deadlines;
 use super::plan::UnitStatus;
 use super::regime::{Regime, Report, Unit};
 use super::render;
-use super::status::UnitState;
 use super::text::{self, escape_html};
 
-/// The widest line of a monospace block a phone shows without wrapping.
-pub const PHONE_WIDTH: usize = 40;
 /// How many overdue units a reply lists before "và N đơn vị khác".
 const UNITS_SHOWN: usize = 15;
 /// How many cases per unit.
@@ -21,16 +18,6 @@ const CASES_SHOWN: usize = 5;
 
 fn en(regime: &Regime) -> bool {
     regime.language.is_english()
-}
-
-/// A name cut to `width` characters with an ellipsis.
-fn fit(name: &str, width: usize) -> String {
-    if name.chars().count() <= width {
-        name.to_string()
-    } else {
-        let cut: String = name.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 fn title(regime: &Regime, report: &Report, d: &Deadlines) -> String {
@@ -45,45 +32,6 @@ fn due_line(regime: &Regime, d: &Deadlines) -> String {
     } else {
         format!("Hạn gửi: {at}")
     }
-}
-
-/// 📊 `/status`: how many sent, on time and late, and each unit's state in a
-/// two-column block that fits a phone.
-pub fn status(regime: &Regime, report: &Report, d: &Deadlines, statuses: &[UnitStatus<'_>]) -> String {
-    let count = |st: UnitState| statuses.iter().filter(|s| s.state == st).count();
-    let (on_time, late) = (count(UnitState::OnTime), count(UnitState::Late));
-    let state_width = statuses
-        .iter()
-        .map(|s| render::state_word(s.state, regime.language).chars().count())
-        .max()
-        .unwrap_or(0);
-    let name_width = PHONE_WIDTH - state_width - 1;
-    let rows: Vec<String> = statuses
-        .iter()
-        .map(|s| {
-            let name = fit(&s.unit.name, name_width);
-            let pad = name_width - name.chars().count();
-            format!(
-                "{}{} {}",
-                escape_html(&name),
-                " ".repeat(pad),
-                render::state_word(s.state, regime.language)
-            )
-        })
-        .collect();
-    let total = statuses.len();
-    let sent = on_time + late;
-    let head = if en(regime) {
-        format!("Sent: {sent}/{total} (on time {on_time}, late {late})")
-    } else {
-        format!("Đã gửi: {sent}/{total} (đúng hạn {on_time}, gửi muộn {late})")
-    };
-    format!(
-        "📊 <b>{}</b>\n{}\n{head}\n<pre>{}</pre>",
-        title(regime, report, d),
-        due_line(regime, d),
-        rows.join("\n")
-    )
 }
 
 /// ⏳ `/late`: the units still owing the report, with their contacts.

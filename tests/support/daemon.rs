@@ -98,6 +98,26 @@ impl Daemon {
         panic!("no output with {needle:?} within {WAIT:?}:\n{}", self.out.join("\n"));
     }
 
+    /// Takes the log lines written so far without waiting; returns them all.
+    pub fn drain(&mut self) -> &[String] {
+        while let Ok(line) = self.stderr.try_recv() {
+            self.log.push(line);
+        }
+        while let Ok(line) = self.stdout.try_recv() {
+            self.out.push(line);
+        }
+        &self.log
+    }
+
+    /// The most resident memory the process has used so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -67,6 +67,8 @@ struct State {
     seen: Vec<Seen>,
     in_flight: usize,
     max_in_flight: usize,
+    /// Every 200 answer sent: (when, path, body).
+    served: Vec<(Instant, String, Vec<u8>)>,
 }
 
 pub struct District {
@@ -113,6 +115,11 @@ impl District {
     /// The most requests the server was answering at once.
     pub fn max_in_flight(&self) -> usize {
         self.state.lock().expect("state").max_in_flight
+    }
+
+    /// Every body answered with 200, in order: (when, path, body).
+    pub fn served(&self) -> Vec<(Instant, String, Vec<u8>)> {
+        self.state.lock().expect("state").served.clone()
     }
 
     /// Requests received for `path`.
@@ -162,6 +169,11 @@ async fn answer(state: &Mutex<State>, uri: Uri, headers: HeaderMap) -> Response 
             if etag.is_some() && if_none_match == etag.as_deref() {
                 return status(304);
             }
+            state
+                .lock()
+                .expect("state")
+                .served
+                .push((Instant::now(), path.clone(), body.clone()));
             let mut b = Response::builder().status(200);
             if let Some(e) = &etag {
                 b = b.header(header::ETAG, e);
