@@ -733,8 +733,9 @@ fn the_daemon_posts_through_telegram_when_it_is_configured() {
             break;
         }
     }
-    let deadline = Instant::now() + std::time::Duration::from_secs(20);
-    while fake.messages().is_empty() && Instant::now() < deadline {
+    // Until the row is marked sent (the message reaches the fake a moment before).
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while Instant::now() < deadline && outbox(&office).first().is_none_or(|r| r.state != "sent") {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let _ = std::process::Command::new("kill")
