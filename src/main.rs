@@ -248,6 +248,21 @@ fn man_page() -> std::io::Result<String> {
     Ok(out)
 }
 
+/// The courier of a one-shot verb (`deliver`, `tick`). With `--json` the JSON
+/// document is the whole of stdout, so the console courier prints to stderr.
+fn one_shot_courier(config: &Config, store: &Store, json: bool) -> Result<Courier, Failure> {
+    let courier = daemon::courier(config, store).map_err(|e| Failure {
+        code: e.exit_code(),
+        message: e.to_string(),
+    })?;
+    Ok(match courier {
+        Courier::Console(_) if json => {
+            Courier::Console(Console::new(Box::new(std::io::stderr()), config.regime.timezone))
+        }
+        other => other,
+    })
+}
+
 /// A failure with its exit code.
 struct Failure {
     code: u8,
@@ -380,16 +395,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         Command::Deliver { at: at_arg, json } => {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let store = open(&config).await?;
-            let mut courier = daemon::courier(&config, &store).map_err(|e| Failure {
-                code: e.exit_code(),
-                message: e.to_string(),
-            })?;
-            if json {
-                courier = match courier {
-                    Courier::Console(_) => Courier::Console(Console::new(Box::new(std::io::stderr()), tz)),
-                    telegram @ Courier::Telegram(_) => telegram,
-                };
-            }
+            let mut courier = one_shot_courier(&config, &store, json)?;
             let delivery = jobs::deliver(&config, &store, &mut courier, now)
                 .await
                 .map_err(failed)?;
@@ -413,19 +419,8 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             let now = at(&at_arg)?.unwrap_or_else(Utc::now);
             let store = open(&config).await?;
             // The courier first: a missing token stops the tick before it plans.
-            let mut courier = daemon::courier(&config, &store).map_err(|e| Failure {
-                code: e.exit_code(),
-                message: e.to_string(),
-            })?;
+            let mut courier = one_shot_courier(&config, &store, json)?;
             let queued = jobs::tick(&config, &store, now, Utc::now()).await.map_err(failed)?;
-            if json {
-                // The JSON document is the whole of stdout: the console courier
-                // must not print into it.
-                courier = match courier {
-                    Courier::Console(_) => Courier::Console(Console::new(Box::new(std::io::stderr()), tz)),
-                    telegram @ Courier::Telegram(_) => telegram,
-                };
-            }
             let delivery = jobs::deliver(&config, &store, &mut courier, now)
                 .await
                 .map_err(failed)?;
