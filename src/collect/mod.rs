@@ -97,16 +97,16 @@ pub struct Filter {
 /// The units some pass of this process is fetching now, by database, report,
 /// period and unit: a pass skips a unit still being fetched by another
 /// (`busy`) instead of waiting for it or skipping the whole pass.
-static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<(PathBuf, String, String, String)>> =
+static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// A unit claimed in [`IN_FLIGHT`]; released when dropped (a cancelled pass too).
-struct Claim((PathBuf, String, String, String));
+struct Claim((String, String, String, String));
 
 impl Claim {
     fn take(store: &Store, report: &str, period: Period, unit: &str) -> Option<Claim> {
         let key = (
-            store.path().to_path_buf(),
+            store.place().to_string(),
             report.to_string(),
             period.label(),
             unit.to_string(),
@@ -396,7 +396,7 @@ async fn collect_one<'a>(
     let period_label = period.label();
     // Seen before and judged under this config (an accepted file stays in force).
     let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     let before = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?;
     drop(conn);
     // A conditional request only when a "not modified" would settle the unit.
@@ -425,7 +425,7 @@ async fn collect_one<'a>(
         SourceLocation::Http { url } => {
             let filled = fill_template(url, unit, &report.id, period);
             let url_hash = hex(&Sha256::digest(filled.as_bytes()));
-            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = store.read().await?;
             let validators = subs::source_validators(&mut conn, &report.id, &period_label, unit, &url_hash).await?;
             drop(conn);
             let request = http::Request {
@@ -511,7 +511,7 @@ pub async fn record_file(
     let Some(claim) = Claim::take(store, &report.id, period, unit) else {
         return Ok(Outcome::Busy);
     };
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     let before = subs::last_seen(&mut conn, &report.id, &period.label(), unit).await?;
     drop(conn);
     let read = Read {
@@ -530,7 +530,7 @@ pub async fn record_file(
     let prepared = judge(config, report, period, unit, read, &pass).await;
     let outcome = store_now(store, &prepared).await?;
     drop(claim);
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     let result = subs::CollectResult {
         unit: unit.to_string(),
         at: now,
@@ -672,7 +672,7 @@ async fn store_now(store: &Store, prepared: &Prepared<'_>) -> Result<Outcome, Co
 /// revision, a rejection kept with its error, or nothing when it is the file
 /// already seen. The last file seen is read again under the write lock, so
 /// two passes reading the same new file at once store it once.
-async fn apply(tx: &mut sqlx::SqliteConnection, p: &Prepared<'_>) -> Result<Outcome, StoreError> {
+async fn apply(tx: &mut crate::store::Conn, p: &Prepared<'_>) -> Result<Outcome, StoreError> {
     let (report, unit, period_label) = (p.report, p.unit, p.period.as_str());
     let Some(judged) = &p.judged else {
         keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
@@ -730,7 +730,7 @@ async fn apply(tx: &mut sqlx::SqliteConnection, p: &Prepared<'_>) -> Result<Outc
 
 /// Keeps the validators an HTTP source sent with the file just handled.
 async fn keep_validators(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     cache: Option<&(String, subs::Validators)>,
     report: &Report,
     period: &str,
