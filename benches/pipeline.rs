@@ -259,7 +259,7 @@ async fn bare_fetch(base: &str, etags: Option<&[String]>) -> (Duration, Vec<Stri
 async fn bare_scan(store: &Store) -> Duration {
     use sqlx::Row;
     let t = Instant::now();
-    let mut conn = store.pool().acquire().await.expect("conn");
+    let mut conn = store.read().await.expect("conn");
     let subs = sqlx::query("SELECT unit, metrics, submitted_at FROM submissions")
         .fetch_all(&mut *conn)
         .await
@@ -358,7 +358,7 @@ async fn bench() {
         overdue.push(t.elapsed());
 
         let t = Instant::now();
-        let mut conn = store.pool().acquire().await.expect("conn");
+        let mut conn = store.read().await.expect("conn");
         jobs::summary_bundle(&config, &mut conn, report, period, now)
             .await
             .expect("summary");

@@ -71,6 +71,9 @@ pub fn describe_config(config: &Config, now: DateTime<Utc>) -> String {
         crate::config::Storage::Sqlite { path } => {
             let _ = writeln!(o, "storage sqlite {}", path.display());
         }
+        crate::config::Storage::Postgres { url } => {
+            let _ = writeln!(o, "storage postgres {}", crate::store::redact_url(url));
+        }
     }
     let c = &config.collection;
     let _ = writeln!(
@@ -211,6 +214,9 @@ pub fn describe_config_json(config: &Config, now: DateTime<Utc>) -> serde_json::
     };
     let storage = match &config.storage {
         crate::config::Storage::Sqlite { path } => json!({ "kind": "sqlite", "path": path }),
+        crate::config::Storage::Postgres { url } => {
+            json!({ "kind": "postgres", "url": crate::store::redact_url(url) })
+        }
     };
     let telegram = config.telegram.as_ref().map(|t| {
         let token = match &t.token {

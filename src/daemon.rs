@@ -14,11 +14,12 @@ use tokio::sync::{Mutex, RwLock};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::collect::Filter;
-use crate::config::{Config, ConfigError, LogSettings, SecretError, Storage};
+use crate::config::{Config, ConfigError, LogSettings, SecretError};
 use crate::jobs;
 use crate::notify::telegram::{Telegram, TelegramError};
 use crate::notify::{self, Courier, console::Console};
 use crate::ops::{self, OpsState, ScheduledJob, Vitals};
+use crate::store::leader::Leadership;
 use crate::store::{Store, StoreError};
 
 /// How long SIGTERM waits for a running collection, tick or delivery to
@@ -136,9 +137,7 @@ pub fn courier(config: &Config, store: &Store) -> Result<Courier, DaemonError> {
 }
 
 pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
-    match &config.storage {
-        Storage::Sqlite { path } => Store::open(path).await,
-    }
+    Store::connect(&config.storage).await
 }
 
 /// Shared state of the running daemon.
@@ -158,13 +157,17 @@ struct Shared {
     collecting: Arc<tokio::sync::Semaphore>,
     /// Set by SIGTERM: a job that starts after it does nothing.
     stopping: AtomicBool,
+    /// This process is the active instance (see [`crate::store::leader`]);
+    /// jobs and the courier stop when it is cleared.
+    active: AtomicBool,
     vitals: Arc<Vitals>,
     heartbeat: reqwest::Client,
 }
 
 impl Shared {
+    /// No new work: SIGTERM, or the active role was lost.
     fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
+        self.stopping.load(Ordering::SeqCst) || !self.active.load(Ordering::SeqCst)
     }
 }
 
@@ -238,7 +241,7 @@ async fn courier_task(shared: Arc<Shared>) {
                         "delivery"
                     );
                 }
-                let stored = match shared.store.pool().acquire().await {
+                let stored = match shared.store.read().await {
                     Ok(mut conn) => crate::store::outbox::next_wake(&mut conn, now, Utc::now())
                         .await
                         .ok()
@@ -373,6 +376,106 @@ async fn unschedule(sched: &JobScheduler, jobs: &[ScheduledJob]) {
     }
 }
 
+/// How often a standby tries the active instance's lock, and the active one
+/// proves it still holds it. With PostgreSQL's release of the lock when the
+/// holder's session ends, a takeover comes within this after the active
+/// instance dies (plus the server's own detection of a dead connection; see
+/// the README on failover).
+const LOOK_EVERY: Duration = Duration::from_secs(2);
+
+/// The work only the active instance does: the scheduler with the config's
+/// jobs, the courier task, the bot's long polling and the catch-up pass.
+struct Active {
+    sched: JobScheduler,
+    jobs: Vec<ScheduledJob>,
+    courier: tokio::task::JoinHandle<()>,
+    poll_stop: tokio::sync::watch::Sender<bool>,
+    poller: Option<tokio::task::JoinHandle<()>>,
+    catch_up: tokio::task::JoinHandle<()>,
+}
+
+impl Active {
+    async fn start(shared: &Arc<Shared>) -> Result<Active, DaemonError> {
+        shared.active.store(true, Ordering::SeqCst);
+        let config = shared.config.read().await.clone();
+        let sched = JobScheduler::new()
+            .await
+            .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+        let jobs = schedule(&sched, shared, &config).await?;
+        sched.start().await.map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+        shared.vitals.set_jobs(jobs.clone());
+        shared.vitals.set_scheduler(Some(sched.clone())).await;
+        shared.vitals.set_active(Some(Utc::now()));
+
+        let courier = tokio::spawn(courier_task(shared.clone()));
+        // The bot's long polling, when there is a bot.
+        let (poll_stop, poll_stopped) = tokio::sync::watch::channel(false);
+        let poller = config.telegram.is_some().then(|| {
+            let woken = shared.clone();
+            tokio::spawn(crate::bot::poll::run(
+                shared.config.clone(),
+                shared.store.clone(),
+                move || woken.wake.notify_one(),
+                poll_stopped,
+            ))
+        });
+        // Catch up on what was missed while no instance was active: one
+        // collection pass, then one tick (the planner sends only the latest
+        // due reminder or urge of each series). In the background, so
+        // readiness does not wait on slow sources.
+        let catch_up = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let now = Utc::now();
+                collect_cycle(&shared, None, now).await;
+                tick_cycle(&shared, now).await;
+                tracing::info!("catch-up pass done");
+            })
+        };
+        tracing::info!(jobs = jobs.len(), "giaoban is running");
+        Ok(Active {
+            sched,
+            jobs,
+            courier,
+            poll_stop,
+            poller,
+            catch_up,
+        })
+    }
+
+    /// Stops the active work: no new work (the flag, then the scheduler),
+    /// then waits up to `grace` for running work. Returns whether it finished.
+    async fn stop(self, shared: &Arc<Shared>, grace: Duration) -> bool {
+        shared.active.store(false, Ordering::SeqCst);
+        shared.vitals.set_active(None);
+        shared.wake.notify_one();
+        let _ = self.poll_stop.send(true);
+        if let Some(p) = self.poller {
+            // Updates are stored before they are handled: one cut off here is
+            // handled by the next active instance.
+            let abort = p.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), p).await.is_err() {
+                abort.abort();
+            }
+        }
+        shared.vitals.set_scheduler(None).await;
+        let mut sched = self.sched;
+        if let Err(e) = sched.shutdown().await {
+            tracing::warn!("scheduler shutdown: {e}");
+        }
+        let (catch_up, courier) = (self.catch_up, self.courier);
+        let drained = tokio::time::timeout(grace, async {
+            let _ = catch_up.await;
+            let _ = courier.await;
+            let _a = shared.ticking.lock().await;
+            let _b = shared.collecting.acquire_many(COLLECTING_AT_ONCE).await;
+            let _c = shared.courier.lock().await;
+        })
+        .await;
+        drained.is_ok()
+    }
+}
+
 /// Runs until SIGTERM or Ctrl-C.
 pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{SignalKind, signal};
@@ -382,7 +485,7 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
 
     let store = open_store(&config).await?;
-    tracing::info!(path = %store.path().display(), "storage ready");
+    tracing::info!(backend = store.backend().as_str(), place = %store.place(), "storage ready");
     let courier = courier(&config, &store)?;
     let vitals = Arc::new(Vitals::new(Utc::now()));
     let shared = Arc::new(Shared {
@@ -394,17 +497,10 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         ticking: Mutex::new(()),
         collecting: Arc::new(tokio::sync::Semaphore::new(COLLECTING_AT_ONCE as usize)),
         stopping: AtomicBool::new(false),
+        active: AtomicBool::new(false),
         vitals: vitals.clone(),
         heartbeat: ops::heartbeat::client(),
     });
-
-    let mut sched = JobScheduler::new()
-        .await
-        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
-    let mut jobs_now = schedule(&sched, &shared, &config).await?;
-    sched.start().await.map_err(|e| DaemonError::Scheduler(e.to_string()))?;
-    vitals.set_jobs(jobs_now.clone());
-    vitals.set_scheduler(Some(sched.clone())).await;
 
     let (http_stop, http_task) = match config.http.listen {
         None => (None, None),
@@ -429,35 +525,15 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
         }
     };
 
-    let courier_task = tokio::spawn(courier_task(shared.clone()));
-    // The bot's long polling, when there is a bot.
-    let (poll_stop, poll_stopped) = tokio::sync::watch::channel(false);
-    let poller = config.telegram.is_some().then(|| {
-        let woken = shared.clone();
-        tokio::spawn(crate::bot::poll::run(
-            shared.config.clone(),
-            shared.store.clone(),
-            move || woken.wake.notify_one(),
-            poll_stopped,
-        ))
-    });
+    // Ready once storage is migrated: a standby is a running service too.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    tracing::info!(jobs = jobs_now.len(), "giaoban is running");
     let watchdog = ops::watchdog::spawn(shared.store.clone());
 
-    // Catch up on what was missed while down: one collection pass, then one
-    // tick (the planner sends only the latest due reminder or urge of each
-    // series). In the background, so readiness does not wait on slow sources.
-    let catch_up = {
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            let now = Utc::now();
-            collect_cycle(&shared, None, now).await;
-            tick_cycle(&shared, now).await;
-            tracing::info!("catch-up pass done");
-        })
-    };
-
+    let mut leadership = Leadership::new(&shared.store);
+    let mut active: Option<Active> = None;
+    let mut waiting_logged = false;
+    let mut look = tokio::time::interval(LOOK_EVERY);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -468,17 +544,39 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
                     state.push(m);
                 }
                 let _ = sd_notify::notify(&state);
-                if let Some(jobs) = reload(&shared, &sched, &path, &jobs_now).await {
-                    jobs_now = jobs;
-                    vitals.set_jobs(jobs_now.clone());
-                }
+                reload(&shared, active.as_mut(), &path).await;
                 let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+            }
+            _ = look.tick() => {
+                match leadership.poll().await {
+                    Ok(true) if active.is_none() => {
+                        if shared.store.backend() == crate::store::Backend::Postgres {
+                            tracing::info!("active: this instance holds the lock and runs the scheduler, the courier and the bot");
+                        }
+                        waiting_logged = false;
+                        active = Some(Active::start(&shared).await?);
+                    }
+                    Ok(true) => {}
+                    Ok(false) => {
+                        if !waiting_logged {
+                            tracing::info!("standby: another instance is active; taking over when its lock is released");
+                            waiting_logged = true;
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(a) = active.take() {
+                            tracing::error!("lost the active role (the lock's connection failed: {e}); standing by");
+                            a.stop(&shared, SHUTDOWN_GRACE).await;
+                        } else if !waiting_logged {
+                            tracing::warn!("standby: cannot reach the database to try the lock: {e}");
+                            waiting_logged = true;
+                        }
+                    }
+                }
             }
         }
     }
 
-    // Stop: no new work (the flag, then the scheduler), let running work
-    // finish within the grace, then close the database.
     tracing::info!(
         "stopping: no new work; waiting up to {}s for running work",
         SHUTDOWN_GRACE.as_secs()
@@ -486,59 +584,39 @@ pub async fn run(config: Config, path: PathBuf) -> Result<(), DaemonError> {
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     shared.stopping.store(true, Ordering::SeqCst);
     shared.wake.notify_one();
-    let _ = poll_stop.send(true);
-    if let Some(p) = poller {
-        // Updates are stored before they are handled: one cut off here is
-        // handled after the restart.
-        let abort = p.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(5), p).await.is_err() {
-            abort.abort();
-        }
-    }
-    vitals.set_scheduler(None).await;
-    if let Err(e) = sched.shutdown().await {
-        tracing::warn!("scheduler shutdown: {e}");
-    }
     if let Some(w) = watchdog {
         w.abort();
     }
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-        let _ = catch_up.await;
-        let _ = courier_task.await;
-        let _a = shared.ticking.lock().await;
-        let _b = shared.collecting.acquire_many(COLLECTING_AT_ONCE).await;
-        let _c = shared.courier.lock().await;
-    })
-    .await;
-    if drained.is_err() {
+    let drained = match active.take() {
+        Some(a) => a.stop(&shared, SHUTDOWN_GRACE).await,
+        None => true,
+    };
+    if !drained {
         tracing::warn!(
             "running work did not finish within {}s and is abandoned; its open transaction is rolled back",
             SHUTDOWN_GRACE.as_secs()
         );
     }
+    // The standby, if any, takes over on its next look.
+    leadership.release().await;
     if let Some(tx) = http_stop {
         let _ = tx.send(());
     }
     if let Some(task) = http_task {
         let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
     }
-    if drained.is_ok() {
+    if drained {
         shared.store.close().await;
     }
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Re-reads the config at `path`. A valid one replaces the jobs and the
-/// config in force (and the courier, when `[telegram]` changed); an invalid
-/// one is refused, logged with its error, and announced to the admins in
-/// chat, and the old one stays in force. Returns the new jobs when applied.
-async fn reload(
-    shared: &Arc<Shared>,
-    sched: &JobScheduler,
-    path: &Path,
-    current: &[ScheduledJob],
-) -> Option<Vec<ScheduledJob>> {
+/// Re-reads the config at `path`. A valid one replaces the config in force
+/// (the jobs of the active instance, and the courier when `[telegram]`
+/// changed); an invalid one is refused, logged with its error, and announced
+/// to the admins in chat, and the old one stays in force.
+async fn reload(shared: &Arc<Shared>, active: Option<&mut Active>, path: &Path) {
     let old = shared.config.read().await.clone();
     let loaded = Config::load(path).map_err(DaemonError::from).and_then(|new| {
         // A token that cannot be read refuses the config, as at start-up.
@@ -555,19 +633,23 @@ async fn reload(
             let error = e.to_string();
             tracing::error!("config reload refused, the old config stays in force: {error}");
             announce_config_error(shared, &old, &error).await;
-            return None;
+            return;
         }
     };
-    let jobs = match schedule(sched, shared, &new).await {
-        Ok(jobs) => jobs,
-        Err(e) => {
-            let error = e.to_string();
-            tracing::error!("config reload refused, the old config stays in force: {error}");
-            announce_config_error(shared, &old, &error).await;
-            return None;
-        }
-    };
-    unschedule(sched, current).await;
+    if let Some(active) = active {
+        let jobs = match schedule(&active.sched, shared, &new).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                let error = e.to_string();
+                tracing::error!("config reload refused, the old config stays in force: {error}");
+                announce_config_error(shared, &old, &error).await;
+                return;
+            }
+        };
+        unschedule(&active.sched, &active.jobs).await;
+        active.jobs = jobs;
+        shared.vitals.set_jobs(active.jobs.clone());
+    }
     if let Some(c) = new_courier {
         *shared.courier.lock().await = c;
         tracing::info!("[telegram] changed: delivery now uses the new settings");
@@ -583,8 +665,7 @@ async fn reload(
     }
     *shared.config.write().await = Arc::new(new);
     shared.wake.notify_one();
-    tracing::info!(jobs = jobs.len(), "config reloaded");
-    Some(jobs)
+    tracing::info!("config reloaded");
 }
 
 /// Queues the refusal for the admins (once per distinct error) and delivers

@@ -131,7 +131,7 @@ pub async fn tick(
 
 /// Queues a notice (and its files) unless its key exists; true when queued.
 async fn enqueue(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     notice: &Notice,
     now: DateTime<Utc>,
     files: &[outbox::Attachment],
@@ -177,7 +177,7 @@ pub struct SummaryBundle {
 /// out; the text always goes.
 pub async fn summary_bundle(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     report: &Report,
     period: Period,
     at: DateTime<Utc>,
@@ -242,7 +242,7 @@ fn unit_figures(facts: &[crate::domain::status::UnitFacts]) -> BTreeMap<String, 
 /// marked announced in the same transaction).
 async fn plan_mute_ends(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notice>, StoreError> {
     let regime = &config.regime;
@@ -274,7 +274,7 @@ async fn plan_mute_ends(
 /// The case digest due at `now` (see [`plan_case_digest`]), if any.
 async fn plan_digest(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     now: DateTime<Utc>,
 ) -> Result<Option<Notice>, StoreError> {
     let regime = &config.regime;
@@ -321,7 +321,7 @@ async fn collect_after_deadlines(
         for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
             let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
             let mut pending = Vec::new();
-            let mut conn = store.pool().acquire().await?;
+            let mut conn = store.read().await?;
             for (tag, at) in [("due", d.due), ("grace", d.late_after)] {
                 let job = format!(
                     "deadline_collect:{}:{}:{tag}:{}",
@@ -352,7 +352,7 @@ async fn collect_after_deadlines(
                 match collect_pass(&config, &store, &filter, wall).await {
                     Ok(_) => {
                         let done = async {
-                            let mut conn = store.pool().acquire().await?;
+                            let mut conn = store.read().await?;
                             for job in pending {
                                 runs::set_last_run(&mut conn, &job, wall, None).await?;
                             }
@@ -408,7 +408,7 @@ pub async fn collect_pass(
     }
     let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
     tracing::info!(units = outcomes.len(), "collection pass done: {}", summary.join(" "));
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     runs::set_last_run(&mut conn, "collect", now, Some(&summary.join(" "))).await?;
     Ok(outcomes)
 }
@@ -499,7 +499,7 @@ pub async fn overdue_view(
     at: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let regime = &config.regime;
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let stored = cases::cases_at(&mut conn, unit, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let unit = unit.and_then(|u| regime.unit(u));
@@ -529,7 +529,7 @@ pub async fn status(
 ) -> Result<PeriodStatus, StoreError> {
     let regime = &config.regime;
     let label = period.label();
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let facts = submissions::period_facts(&mut conn, &report.id, &label, at).await?;
     let results = submissions::collect_results(&mut conn, &report.id, &label).await?;
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
@@ -631,7 +631,7 @@ pub async fn case_rows(
     at: DateTime<Utc>,
 ) -> Result<Vec<CaseRow>, StoreError> {
     let regime = &config.regime;
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let stored = cases::cases_at(&mut conn, unit, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let mut rows: Vec<CaseRow> = lines
@@ -695,7 +695,7 @@ pub async fn announce_config_error(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let notice = plan_config_error(&config.regime, error, now);
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     enqueue(&mut conn, &notice, now, &[]).await
 }
 

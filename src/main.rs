@@ -184,6 +184,19 @@ enum Command {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
     },
+    /// Copy every table of one database into another, empty one (SQLite to
+    /// PostgreSQL or back), then compare the counts of every table.
+    MigrateData {
+        /// The database to copy: sqlite://FILE (relative to the current folder) or postgres://USER@HOST/DB.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty database to copy into; its schema is created first.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Print the counts per table as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the shell completion script for SHELL (bash, zsh, fish, …).
     Completions {
         /// The shell to complete for.
@@ -326,6 +339,28 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         }
         Command::Man => {
             cli::print_out(&man_page().map_err(failed)?);
+            return Ok(());
+        }
+        Command::MigrateData { from, to, json } => {
+            let here = std::env::current_dir().map_err(failed)?;
+            let from = giaoban::config::Storage::parse(&from, &here).map_err(|e| bad(format!("--from: {e}")))?;
+            let to = giaoban::config::Storage::parse(&to, &here).map_err(|e| bad(format!("--to: {e}")))?;
+            let report = giaoban::store::copy::copy(&from, &to).await.map_err(|e| match e {
+                giaoban::store::StoreError::Refused(_) | giaoban::store::StoreError::Missing(_) => bad(e.to_string()),
+                e => failed(e),
+            })?;
+            if json {
+                cli::println_out(&serde_json::to_string(&report).map_err(failed)?);
+            } else {
+                let mut out = String::new();
+                for t in &report.tables {
+                    out.push_str(&format!("{:<20} {:>10} {:>10}\n", t.table, t.source, t.target));
+                }
+                cli::print_out(&format!(
+                    "{:<20} {:>10} {:>10}\n{out}copied {} rows from {} to {}; every table's count matches\n",
+                    "table", "source", "target", report.rows, report.from, report.to
+                ));
+            }
             return Ok(());
         }
         Command::Check { json: true } => {
@@ -542,7 +577,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             } else {
                 open_existing(&config, &cli.config).await?
             };
-            let mut conn = store.pool().acquire().await.map_err(failed)?;
+            let mut conn = store.read().await.map_err(failed)?;
             let bundle = jobs::summary_bundle(&config, &mut conn, rep, period, now)
                 .await
                 .map_err(failed)?;
@@ -625,12 +660,20 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                     file.display()
                 )));
             }
-            let giaoban::config::Storage::Sqlite { path } = &config.storage;
+            let giaoban::config::Storage::Sqlite { path } = &config.storage else {
+                return Err(bad(
+                    "backup copies a SQLite file; back up a PostgreSQL database with pg_dump \
+                     (pg_dump --format=custom --file=FILE DATABASE, see the README)"
+                        .to_string(),
+                ));
+            };
             giaoban::store::backup(path, &file).await.map_err(failed)?;
             eprintln!("backed up {} to {}", path.display(), file.display());
             Ok(())
         }
-        Command::Demo | Command::Completions { .. } | Command::Man => unreachable!("handled above"),
+        Command::Demo | Command::Completions { .. } | Command::Man | Command::MigrateData { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -638,8 +681,11 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
 /// that does not exist would create an empty database (in /etc on a packaged
 /// install without `state_dir`) and show every unit as not sent.
 async fn open_existing(config: &Config, config_path: &std::path::Path) -> Result<Store, Failure> {
-    let giaoban::config::Storage::Sqlite { path } = &config.storage;
-    if !path.exists() {
+    // A PostgreSQL database is made by its administrator; only a SQLite
+    // file could be created by mistake.
+    if let giaoban::config::Storage::Sqlite { path } = &config.storage
+        && !path.exists()
+    {
         return Err(bad(format!(
             "no database at {}: nothing has been collected with this config yet. \
              To read the service's database, set state_dir = \"/var/lib/giaoban\" in {} \
@@ -652,7 +698,5 @@ async fn open_existing(config: &Config, config_path: &std::path::Path) -> Result
 }
 
 async fn open(config: &Config) -> Result<Store, Failure> {
-    match &config.storage {
-        giaoban::config::Storage::Sqlite { path } => Store::open(path).await.map_err(failed),
-    }
+    Store::connect(&config.storage).await.map_err(failed)
 }

@@ -314,7 +314,7 @@ fn a_unit_officer_hands_in_a_file_and_gets_the_outcome_as_a_reply() {
     // Stored exactly as a collected submission: one revision, one rejection.
     let states = office.states("2024-09-20T10:00:00+07:00");
     assert_eq!(states[0], ("an-phu".to_string(), "on_time".to_string()));
-    let rejected_rows = office.sql("SELECT COUNT(*) FROM submissions WHERE accepted = 0");
+    let rejected_rows = office.sql("SELECT COUNT(*) FROM submissions WHERE NOT accepted");
     assert!(rejected_rows[0].get::<i64, _>(0) >= 1);
 }
 

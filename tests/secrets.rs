@@ -252,7 +252,11 @@ fn a_busy_run_at_trace_level_shows_no_secret_anywhere_and_html_in_names_breaks_n
     }
     // Every cell of every table.
     let tables: Vec<String> = office
-        .sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .sql(if office.pg.is_some() {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public'"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        })
         .iter()
         .map(|r| r.get::<String, _>(0))
         .collect();

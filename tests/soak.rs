@@ -343,7 +343,7 @@ fn killing_the_daemon_at_random_points_loses_nothing_and_repeats_at_most_one_mes
     let mut stored_counts: HashMap<String, i64> = HashMap::new();
     for row in soak
         .office
-        .sql("SELECT content_hash, COUNT(*) FROM submissions WHERE accepted = 1 GROUP BY content_hash")
+        .sql("SELECT content_hash, COUNT(*) FROM submissions WHERE accepted GROUP BY content_hash")
     {
         stored_counts.insert(row.get::<String, _>(0), row.get::<i64, _>(1));
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 use support::telegram::{FakeTelegram, Reply};
 use support::{OFFICE, Office};
 
@@ -65,26 +65,25 @@ fn tick(office: &Office, when: &str) -> String {
     stderr
 }
 
-fn query(office: &Office, sql: &str) -> Vec<SqliteRow> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        use sqlx::Connection;
-        let url = format!("sqlite://{}", office.db().display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open db");
-        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut conn)
-            .await
-            .expect("query")
-    })
+fn query(office: &Office, sql: &str) -> Vec<AnyRow> {
+    office.sql(sql)
 }
 
 /// Makes `seconds` of real time pass for the stored wall-clock instants
 /// (retry times, leases, send times, chat rechecks), so a test need not sleep.
 fn elapse(office: &Office, seconds: i64) {
-    let shift = |col: &str| format!("{col} = strftime('%Y-%m-%dT%H:%M:%fZ', {col}, '-{seconds} seconds')");
+    // Stored instants are fixed-width UTC text on both backends.
+    let postgres = office.pg.is_some();
+    let shift = |col: &str| {
+        if postgres {
+            format!(
+                "{col} = to_char((CAST({col} AS timestamptz) - interval '{seconds} seconds') AT TIME ZONE 'UTC', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+            )
+        } else {
+            format!("{col} = strftime('%Y-%m-%dT%H:%M:%fZ', {col}, '-{seconds} seconds')")
+        }
+    };
     query(
         office,
         &format!(

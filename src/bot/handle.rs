@@ -165,7 +165,7 @@ async fn allowed(ctx: &Context<'_>, incoming: &Incoming, asker: &Asker<'_>) -> R
     if incoming.chat_id == t.chat_id || Some(incoming.chat_id) == t.admin_chat_id {
         return Ok(true);
     }
-    let mut conn = ctx.store.pool().acquire().await?;
+    let mut conn = ctx.store.read().await?;
     let mut chat = t.chat_id;
     for _ in 0..5 {
         match chats::chat(&mut conn, chat).await?.and_then(|c| c.migrated_to) {
@@ -195,7 +195,7 @@ fn period_of(config: &Config, report: &Report, period: Option<Period>, now: Date
 /// A report's period as a command means it (see [`period_of`]), with what
 /// was received for it by `now` and its deadlines.
 async fn period_facts(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     config: &Config,
     report: &Report,
     period: Option<Period>,
@@ -219,7 +219,7 @@ async fn run(
     let config = ctx.config;
     let regime = &config.regime;
     let one = |text: String| vec![Answer::reply(incoming, text)];
-    let mut conn = ctx.store.pool().acquire().await?;
+    let mut conn = ctx.store.read().await?;
     Ok(match cmd {
         Command::Status { report, period } => {
             // The same view as `giaoban status`, at a phone's width.
@@ -493,7 +493,7 @@ async fn file(
         }
     };
     tracing::info!(unit = %unit.id, report = %report.id, %period, outcome = outcome.as_str(), "a file from the chat");
-    let mut conn = ctx.store.pool().acquire().await?;
+    let mut conn = ctx.store.read().await?;
     let facts = submissions::period_facts(&mut conn, &report.id, &period.label(), now).await?;
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
     let text = received(
@@ -555,7 +555,7 @@ async fn which<'a>(
     if report.is_none() || period.is_none() {
         // The one open report-period the unit still owes.
         let today = now.with_timezone(&regime.timezone).date_naive();
-        let mut conn = store.pool().acquire().await?;
+        let mut conn = store.read().await?;
         let mut owed = Vec::new();
         for r in regime.reports.iter().filter(|r| report.is_none_or(|x| x.id == r.id)) {
             for p in active_periods(&r.timing, today, &regime.timezone, &regime.calendar) {

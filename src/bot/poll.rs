@@ -62,7 +62,7 @@ async fn handle_pending(ctx: &Context<'_>) -> Result<usize, StoreError> {
     let mut done = 0;
     loop {
         let batch = {
-            let mut conn = ctx.store.pool().acquire().await?;
+            let mut conn = ctx.store.read().await?;
             updates::pending(&mut conn, 50).await?
         };
         if batch.is_empty() {
@@ -143,7 +143,7 @@ pub async fn run(
                 store.note_write_error(&e);
             }
         }
-        let offset = match store.pool().acquire().await {
+        let offset = match store.read().await {
             Ok(mut conn) => updates::next_offset(&mut conn).await.ok().flatten(),
             Err(_) => None,
         };

@@ -98,16 +98,16 @@ pub struct Filter {
 /// The units some pass of this process is fetching now, by database, report,
 /// period and unit: a pass skips a unit still being fetched by another
 /// (`busy`) instead of waiting for it or skipping the whole pass.
-static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<(PathBuf, String, String, String)>> =
+static IN_FLIGHT: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// A unit claimed in [`IN_FLIGHT`]; released when dropped (a cancelled pass too).
-struct Claim((PathBuf, String, String, String));
+struct Claim((String, String, String, String));
 
 impl Claim {
     fn take(store: &Store, report: &str, period: Period, unit: &str) -> Option<Claim> {
         let key = (
-            store.path().to_path_buf(),
+            store.place().to_string(),
             report.to_string(),
             period.label(),
             unit.to_string(),
@@ -213,7 +213,7 @@ pub async fn collect(
     // validators kept and the last collection results.
     let mut known: BTreeMap<(&str, Period), Known> = BTreeMap::new();
     {
-        let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+        let mut conn = store.read().await?;
         for (report, period, _) in &work {
             if let std::collections::btree_map::Entry::Vacant(slot) = known.entry((report.id.as_str(), *period)) {
                 slot.insert(Known::read(&mut conn, &report.id, &period.label()).await?);
@@ -383,7 +383,7 @@ struct Stored {
 }
 
 impl Known {
-    async fn read(conn: &mut sqlx::SqliteConnection, report: &str, period: &str) -> Result<Known, StoreError> {
+    async fn read(conn: &mut crate::store::Conn, report: &str, period: &str) -> Result<Known, StoreError> {
         Ok(Known {
             seen: subs::last_seen_by_unit(conn, report, period, None).await?,
             validators: subs::source_validators_by_unit(conn, report, period).await?,
@@ -590,7 +590,7 @@ pub async fn record_file(
     let Some(claim) = Claim::take(store, &report.id, period, unit) else {
         return Ok(Outcome::Busy);
     };
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     let before = subs::last_seen(&mut conn, &report.id, &period.label(), unit).await?;
     drop(conn);
     let read = Read {
@@ -610,7 +610,7 @@ pub async fn record_file(
     let prepared = judge(config, report, period, unit, read, &pass).await;
     let outcome = store_now(store, &prepared).await?;
     drop(claim);
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.read().await?;
     let result = subs::CollectResult {
         unit: unit.to_string(),
         at: now,
@@ -764,7 +764,7 @@ async fn store_now(store: &Store, prepared: &Prepared<'_>) -> Result<Outcome, Co
 /// order of `files`. The last file seen is read again under the write lock,
 /// so two processes reading the same new file at once store it once. A few
 /// statements per report-period, not several per file.
-async fn apply(tx: &mut sqlx::SqliteConnection, files: &[&Prepared<'_>]) -> Result<Vec<Outcome>, StoreError> {
+async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes = vec![Outcome::Unchanged; files.len()];
     let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for (i, p) in files.iter().enumerate() {

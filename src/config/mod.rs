@@ -121,9 +121,91 @@ impl Default for Collection {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `[storage] url`: where the data lives.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Storage {
+    /// `sqlite://FILE`, relative to the state directory.
     Sqlite { path: PathBuf },
+    /// `postgres://USER@HOST[:PORT]/DATABASE[?…]`. A password in the URL is
+    /// remembered as a secret (scrubbed, never shown); `PGPASSWORD` and
+    /// `~/.pgpass` work too.
+    Postgres { url: String },
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Storage::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            Storage::Postgres { url } => f
+                .debug_struct("Postgres")
+                .field("url", &crate::store::redact_url(url))
+                .finish(),
+        }
+    }
+}
+
+/// `%XX` escapes of a URL part, decoded (as a lossy UTF-8 string).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Storage {
+    /// Parses a storage URL as the config and `migrate-data` take it; a
+    /// relative SQLite path is taken from `dir`.
+    pub fn parse(url: &str, dir: &std::path::Path) -> Result<Storage, String> {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            let file = rest.split('?').next().unwrap_or(rest);
+            if file.is_empty() || file == ":memory:" {
+                return Err(
+                    "SQLite needs a file path (sqlite://giaoban.db): an in-memory database loses everything at exit"
+                        .into(),
+                );
+            }
+            let p = PathBuf::from(file);
+            return Ok(Storage::Sqlite {
+                path: if p.is_absolute() { p } else { dir.join(p) },
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let parsed = url::Url::parse(url)
+                .map_err(|e| format!("'{}' is not a PostgreSQL URL: {e}", crate::store::redact_url(url)))?;
+            if parsed.host_str().is_none_or(str::is_empty) {
+                return Err("a PostgreSQL URL names its server: postgres://USER@HOST:PORT/DATABASE".into());
+            }
+            if parsed.path().trim_start_matches('/').is_empty() {
+                return Err("a PostgreSQL URL names its database: postgres://USER@HOST:PORT/DATABASE".into());
+            }
+            if let Some(pw) = parsed.password() {
+                secret::remember(pw);
+                secret::remember(&percent_decode(pw));
+            }
+            return Ok(Storage::Postgres { url: url.to_string() });
+        }
+        let shown = if url.contains('@') {
+            "(a URL)".to_string()
+        } else {
+            format!("'{url}'")
+        };
+        Err(format!(
+            "{shown} is not a storage URL (expected sqlite://FILE or postgres://USER@HOST/DATABASE)"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -384,6 +466,11 @@ impl Config {
     /// anything is collected; one that cannot be read is skipped here and
     /// reported where it is used.
     pub fn remember_secrets(&self) {
+        if matches!(self.storage, Storage::Postgres { .. })
+            && let Ok(p) = std::env::var("PGPASSWORD")
+        {
+            secret::remember(&p);
+        }
         let mut refs: Vec<&SecretRef> = Vec::new();
         if let Some(t) = &self.telegram {
             refs.push(&t.token);

@@ -243,35 +243,12 @@ pub fn validate(
     // Storage.
     let storage_path = root.key("storage").key("url");
     let url = raw.storage.url.as_deref().unwrap_or("sqlite://giaoban.db");
-    let storage = if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
-        let file = rest.split('?').next().unwrap_or(rest);
-        if file.is_empty() || file == ":memory:" {
-            v.err(
-                &storage_path,
-                "SQLite needs a file path (sqlite://giaoban.db): an in-memory database loses everything at exit",
-            );
-        }
-        let p = PathBuf::from(file);
-        Storage::Sqlite {
-            path: if p.is_absolute() { p } else { state_dir.join(p) },
-        }
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        v.err(
-            &storage_path,
-            "PostgreSQL storage is not available in this build yet; use sqlite://FILE",
-        );
+    let storage = Storage::parse(url, &state_dir).unwrap_or_else(|e| {
+        v.err(&storage_path, e);
         Storage::Sqlite {
             path: state_dir.join("giaoban.db"),
         }
-    } else {
-        v.err(
-            &storage_path,
-            format!("'{url}' is not a storage URL (expected sqlite://FILE)"),
-        );
-        Storage::Sqlite {
-            path: state_dir.join("giaoban.db"),
-        }
-    };
+    });
 
     // Telegram.
     let telegram = raw.telegram.as_ref().and_then(|t| {

@@ -19,7 +19,7 @@ use crate::store::{Store, StoreError, outbox};
 /// Every task known at `at`: the meetings' tasks files, then the chat's.
 pub async fn all_tasks(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     at: DateTime<Utc>,
 ) -> Result<Vec<Task>, StoreError> {
     let mut tasks = config.tasks.clone();
@@ -52,7 +52,7 @@ fn checked_at<'a>(lines: &'a [TaskLine<'a>], s: &Sitting<'_>, tz: &chrono_tz::Tz
 /// the tick's transaction); returns what was queued.
 pub async fn plan(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     now: DateTime<Utc>,
 ) -> Result<Vec<Notice>, StoreError> {
     let regime = &config.regime;
@@ -116,7 +116,7 @@ pub async fn plan(
 /// each reviewed report's summary.
 async fn pre_read(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     s: &Sitting<'_>,
     lines: &[TaskLine<'_>],
     now: DateTime<Utc>,
@@ -189,7 +189,7 @@ pub async fn task_rows(
     at: DateTime<Utc>,
 ) -> Result<Vec<TaskRow>, StoreError> {
     let regime = &config.regime;
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let tasks = all_tasks(config, &mut conn, at).await?;
     let progress = stored::progress(&mut conn, at).await?;
     Ok(task_lines(&tasks, &progress, &regime.timezone, &regime.calendar, at)
@@ -238,7 +238,7 @@ pub async fn meeting_rows(config: &Config, store: &Store, at: DateTime<Utc>) -> 
     let regime = &config.regime;
     let tz = regime.timezone;
     let today = at.with_timezone(&tz).date_naive();
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let mut rows = Vec::new();
     for m in &config.meetings {
         for s in sittings(m, today, &tz, &regime.calendar) {
@@ -331,7 +331,7 @@ pub async fn progress_from_reply_to_message(
     now: DateTime<Utc>,
 ) -> Result<Option<Progress>, StoreError> {
     let tasks = {
-        let mut conn = store.pool().acquire().await?;
+        let mut conn = store.read().await?;
         stored::tasks_of_message(&mut conn, chat_id, message_id).await?
     };
     if tasks.is_empty() {

@@ -135,7 +135,7 @@ pub async fn deliver(
     let mut done = std::collections::BTreeSet::new();
     loop {
         let audiences = {
-            let mut conn = store.pool().acquire().await?;
+            let mut conn = store.read().await?;
             outbox::due_audiences(&mut conn, at).await?
         };
         let fresh: Vec<Audience> = audiences.into_iter().filter(|a| !done.contains(a)).collect();
@@ -161,7 +161,7 @@ async fn deliver_audience(
     loop {
         let wall = Utc::now();
         let head = {
-            let mut conn = store.pool().acquire().await?;
+            let mut conn = store.read().await?;
             // A generous first lease; renewed to the row's own need below.
             let lease = wall + chrono::Duration::seconds(60);
             outbox::claim_head(&mut conn, audience, owner.id(), at, wall, lease, &|o| owner.is_dead(o)).await?
@@ -182,7 +182,7 @@ async fn deliver_audience(
             }
             Head::Claimed(row) => *row,
         };
-        let mut conn = store.pool().acquire().await?;
+        let mut conn = store.read().await?;
         if let Some(expired) = row.expires_at.filter(|e| at >= *e) {
             tracing::info!(row = row.id, kind = %row.kind, key = %row.key, expired_at = %expired, "not sent: no longer news");
             outbox::finish(&mut conn, row.id, owner.id(), Outcome::Expired).await?;
@@ -213,7 +213,7 @@ async fn deliver_audience(
         }
         drop(conn);
         let result = courier.send(&row, at).await?;
-        let mut conn = store.pool().acquire().await?;
+        let mut conn = store.read().await?;
         match result {
             Sent::Ok { chat_id, message_id } => {
                 let outcome = Outcome::Sent {
@@ -262,7 +262,7 @@ async fn deliver_audience(
 /// the report at `at` (see [`refresh`]).
 async fn still_concerned(
     config: &Config,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     row: &OutboxRow,
     at: DateTime<Utc>,
 ) -> Result<Refresh, StoreError> {
@@ -340,7 +340,7 @@ pub struct OutboxStatus {
 }
 
 pub async fn outbox_status(store: &Store) -> Result<OutboxStatus, StoreError> {
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.read().await?;
     let counts = outbox::counts(&mut conn).await?;
     let problems = outbox::problems(&mut conn, 20).await?;
     let next_attempt_at = problems

@@ -254,7 +254,7 @@ impl Telegram {
             Audience::Group => self.chat_id,
             Audience::Chat(id) => id,
         };
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.read().await?;
         for _ in 0..5 {
             match chats::chat(&mut conn, chat).await?.and_then(|c| c.migrated_to) {
                 Some(next) if next != chat => chat = next,
@@ -277,7 +277,7 @@ impl Telegram {
     async fn slot(&self, chat: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
         let now = Utc::now();
         let (to_chat, to_all) = {
-            let mut conn = self.store.pool().acquire().await?;
+            let mut conn = self.store.read().await?;
             (
                 chats::sent_since(&mut conn, now - chrono::Duration::seconds(60), Some(chat)).await?,
                 chats::sent_since(&mut conn, now - chrono::Duration::seconds(1), None).await?,
@@ -359,7 +359,7 @@ impl Telegram {
     pub async fn send(&mut self, row: &OutboxRow) -> Result<Sent, StoreError> {
         let mut dest = self.destination(row.audience).await?;
         let held = {
-            let mut conn = self.store.pool().acquire().await?;
+            let mut conn = self.store.read().await?;
             chats::chat(&mut conn, dest).await?.filter(|c| c.held_reason.is_some())
         };
         if let Some(h) = &held {
@@ -388,7 +388,7 @@ impl Telegram {
             .collect();
         let text_parts = parts.iter().filter(|p| p.is_some()).count();
         let done = {
-            let mut conn = self.store.pool().acquire().await?;
+            let mut conn = self.store.read().await?;
             chats::delivered_parts(&mut conn, row.id).await?
         };
         let mut first = done.first().map(|&(_, c, m)| (c, m));
@@ -426,7 +426,7 @@ impl Telegram {
                     Ok(message_id) => {
                         // The answer's real time: what the rate limit counts.
                         let answered = Utc::now();
-                        let mut conn = self.store.pool().acquire().await?;
+                        let mut conn = self.store.read().await?;
                         chats::record_message(&mut conn, row.id, i, dest, message_id, answered).await?;
                         if probing {
                             chats::release(&mut conn, dest).await?;
@@ -468,7 +468,7 @@ impl Telegram {
             "Telegram moved the group to a supergroup; sending there from now on (update telegram.chat_id)"
         );
         let now = Utc::now();
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.read().await?;
         chats::set_migrated(&mut conn, from, to, now).await?;
         let text = render::chat_migrated(self.language, from, to, &self.admins);
         let key = format!("telegram_migrated:{from}:{to}");
@@ -515,7 +515,7 @@ impl Telegram {
             },
             Class::ChatRefused => {
                 let recheck = now + self.refused_retry;
-                let mut conn = self.store.pool().acquire().await?;
+                let mut conn = self.store.read().await?;
                 chats::hold(&mut conn, dest, &error, now, recheck).await?;
                 if !probing {
                     tracing::error!(

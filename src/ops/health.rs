@@ -24,8 +24,11 @@ const DB_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Health {
-    /// All of the below are fine.
+    /// All of the below are fine (a standby: the database is).
     pub healthy: bool,
+    /// `active` (runs the scheduler, the courier and the bot) or `standby`
+    /// (waits for the active instance's lock; PostgreSQL only).
+    pub role: super::Role,
     pub database: DatabaseHealth,
     pub scheduler: SchedulerHealth,
     pub last_tick: TickHealth,
@@ -126,7 +129,7 @@ pub async fn health(state: &OpsState, now: DateTime<Utc>) -> Health {
         .map(|(at, error)| WriteError { at, error });
     let last = if reachable {
         let read = async {
-            let mut conn = state.store.pool().acquire().await?;
+            let mut conn = state.store.read().await?;
             runs::last_run(&mut conn, "tick").await
         };
         tokio::time::timeout(DB_TIMEOUT, read)
@@ -151,9 +154,18 @@ pub async fn health(state: &OpsState, now: DateTime<Utc>) -> Health {
             next_local: next.map(|n| n.with_timezone(&tz).to_rfc3339()),
         })
         .collect();
-    let stale = tick_is_stale(&config.tick, &tz, last, state.vitals.started_at, now);
+    let role = state.vitals.role();
+    // Staleness counts from when this process became active: a standby that
+    // just took over has not missed the ticks before.
+    let since = state.vitals.active_since().unwrap_or(now);
+    let stale = role == super::Role::Active && tick_is_stale(&config.tick, &tz, last, since, now);
+    let healthy = match role {
+        super::Role::Active => reachable && writable && alive && !stale,
+        super::Role::Standby => reachable && writable,
+    };
     Health {
-        healthy: reachable && writable && alive && !stale,
+        healthy,
+        role,
         database: DatabaseHealth {
             reachable,
             error,

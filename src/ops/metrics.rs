@@ -62,7 +62,7 @@ pub async fn render(state: &OpsState, now: DateTime<Utc>) -> Result<String, Stor
     );
     m.sample("giaoban_start_time_seconds", &[], seconds(state.vitals.started_at));
 
-    let mut conn = state.store.pool().acquire().await?;
+    let mut conn = state.store.read().await?;
     let s = stats::stats(&mut conn).await?;
     m.family(
         "giaoban_submissions_total",

@@ -39,6 +39,19 @@ pub struct Vitals {
     scheduler: tokio::sync::Mutex<Option<JobScheduler>>,
     jobs: RwLock<Vec<ScheduledJob>>,
     ticks: Mutex<TickStats>,
+    /// Since when this process is the active instance; `None` while standby.
+    active_since: Mutex<Option<DateTime<Utc>>>,
+}
+
+/// What this process does in an active/standby pair (see
+/// [`crate::store::leader`]). On SQLite a running daemon is always active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Runs the scheduler, the courier and the bot's polling.
+    Active,
+    /// Waits for the active instance's lock.
+    Standby,
 }
 
 impl Vitals {
@@ -48,6 +61,25 @@ impl Vitals {
             scheduler: tokio::sync::Mutex::new(None),
             jobs: RwLock::new(Vec::new()),
             ticks: Mutex::new(TickStats::default()),
+            active_since: Mutex::new(None),
+        }
+    }
+
+    pub fn set_active(&self, since: Option<DateTime<Utc>>) {
+        if let Ok(mut a) = self.active_since.lock() {
+            *a = since;
+        }
+    }
+
+    pub fn active_since(&self) -> Option<DateTime<Utc>> {
+        self.active_since.lock().ok().and_then(|a| *a)
+    }
+
+    pub fn role(&self) -> Role {
+        if self.active_since().is_some() {
+            Role::Active
+        } else {
+            Role::Standby
         }
     }
 

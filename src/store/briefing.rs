@@ -2,9 +2,9 @@
 //! on tasks; and the briefing notices already in the outbox.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, StoreError, parse_ts, ts};
 use crate::domain::briefing::{Progress, ProgressStatus, TASK_REMIND_BEFORE, Task, TaskDue};
 use crate::domain::plan::{NoticeKind, PastNotice};
 
@@ -14,7 +14,7 @@ fn json_list(list: &[String]) -> String {
 
 /// Adds a task from the chat; returns its id (`chat-N`).
 pub async fn add_task(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     title: &str,
     owners: &[String],
     due: NaiveDate,
@@ -38,7 +38,7 @@ pub async fn add_task(
 }
 
 /// The tasks added in the chat by `at`, oldest first.
-pub async fn chat_tasks(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Task>, StoreError> {
+pub async fn chat_tasks(conn: &mut Conn, at: DateTime<Utc>) -> Result<Vec<Task>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, title, owners, due, created_at FROM tasks WHERE created_at <= $1 ORDER BY created_at, id",
     )
@@ -74,7 +74,7 @@ pub enum ProgressSource<'a> {
 
 /// Records progress reports; the same report twice is kept once.
 pub async fn record_progress(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     items: &[Progress],
     source: ProgressSource<'_>,
 ) -> Result<(), StoreError> {
@@ -102,7 +102,7 @@ pub async fn record_progress(
 }
 
 /// Every progress report made by `at`, oldest first.
-pub async fn progress(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Progress>, StoreError> {
+pub async fn progress(conn: &mut Conn, at: DateTime<Utc>) -> Result<Vec<Progress>, StoreError> {
     let rows = sqlx::query("SELECT task, unit, status, note, at FROM task_progress WHERE at <= $1 ORDER BY at, id")
         .bind(ts(at))
         .fetch_all(&mut *conn)
@@ -123,7 +123,7 @@ pub async fn progress(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<
 }
 
 /// Every queued notice of the briefing kinds (any state).
-pub async fn past_notices(conn: &mut SqliteConnection) -> Result<Vec<PastNotice>, StoreError> {
+pub async fn past_notices(conn: &mut Conn) -> Result<Vec<PastNotice>, StoreError> {
     let rows = sqlx::query(
         "SELECT kind, key, atoms FROM outbox WHERE kind IN ('meeting', 'pre_read', 'task_reminder', 'task_overdue')",
     )
@@ -153,7 +153,7 @@ pub struct Sent {
 }
 
 /// The invitation, reminder and pre-read rows of a sitting (`{meeting}:{period}`).
-pub async fn sitting_notices(conn: &mut SqliteConnection, sitting: &str) -> Result<Vec<Sent>, StoreError> {
+pub async fn sitting_notices(conn: &mut Conn, sitting: &str) -> Result<Vec<Sent>, StoreError> {
     let rows = sqlx::query(
         "SELECT kind, key, state, planned_at, sent_at FROM outbox
          WHERE key IN ($1, $2, $3) ORDER BY id",
@@ -178,11 +178,7 @@ pub async fn sitting_notices(conn: &mut SqliteConnection, sitting: &str) -> Resu
 
 /// The task ids a sent message listed (its atoms; `id@due` for reminders),
 /// found by the chat and message id Telegram gave it: what a reply to it is about.
-pub async fn tasks_of_message(
-    conn: &mut SqliteConnection,
-    chat_id: i64,
-    message_id: i64,
-) -> Result<Vec<String>, StoreError> {
+pub async fn tasks_of_message(conn: &mut Conn, chat_id: i64, message_id: i64) -> Result<Vec<String>, StoreError> {
     let row = sqlx::query(
         "SELECT o.atoms FROM outbox o
          WHERE o.kind IN ('task_reminder', 'task_overdue')

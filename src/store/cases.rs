@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, ts};
+use super::{Conn, StoreError, flag, ts};
 use crate::domain::case::Case;
 use crate::domain::submission::CaseRecord;
 
@@ -39,7 +39,7 @@ const INSERT_ROWS: usize = 64;
 /// that is new or changed since the version in force at `submitted_at`.
 /// Returns how many versions were added.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     unit: &str,
     report: &str,
     period: &str,
@@ -114,11 +114,7 @@ pub async fn record(
 
 /// The version of every case in force at `at` (reported by then), optionally
 /// for one unit, ordered by unit and reference.
-pub async fn cases_at(
-    conn: &mut SqliteConnection,
-    unit: Option<&str>,
-    at: DateTime<Utc>,
-) -> Result<Vec<Case>, StoreError> {
+pub async fn cases_at(conn: &mut Conn, unit: Option<&str>, at: DateTime<Utc>) -> Result<Vec<Case>, StoreError> {
     // Two statements, not `($2 IS NULL OR v.unit = $2)`: that condition keeps
     // the planner off the (unit, ref, submitted_at) index, so recording one
     // unit's cases scanned every stored version.
@@ -162,9 +158,9 @@ pub async fn cases_at(
                 received_on: parse_day(r.get(3))?
                     .ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
                 accepted_on: parse_day(r.get(4))?,
-                complex: r.get(5),
+                complex: flag(&r, 5),
                 extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
-                resolved: r.get(7),
+                resolved: flag(&r, 7),
                 resolved_on: parse_day(r.get(8))?,
             })
         })

@@ -1,11 +1,11 @@
 //! When each scheduled job last ran, so a restart can catch up.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, StoreError, parse_ts, ts};
 
-pub async fn last_run(conn: &mut SqliteConnection, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+pub async fn last_run(conn: &mut Conn, job: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
     let row = sqlx::query("SELECT last_at FROM job_runs WHERE job = $1")
         .bind(job)
         .fetch_optional(&mut *conn)
@@ -14,7 +14,7 @@ pub async fn last_run(conn: &mut SqliteConnection, job: &str) -> Result<Option<D
 }
 
 pub async fn set_last_run(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     job: &str,
     at: DateTime<Utc>,
     detail: Option<&str>,

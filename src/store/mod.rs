@@ -1,10 +1,14 @@
-//! Storage: SQLite through sqlx (runtime queries, WAL), migrations embedded
-//! and run at open. One module per table family; functions take a connection
-//! so a caller can run several in one transaction.
+//! Storage: SQLite (one file, WAL) or PostgreSQL, through sqlx's `Any`
+//! driver with runtime queries in SQL both accept; each backend's migrations
+//! are embedded and run at open. One module per table family; functions take
+//! the store's [`Conn`] so a caller can run several in one [`Write`]
+//! transaction. No SQL lives outside this module.
 
 pub mod briefing;
 pub mod cases;
+pub mod copy;
 pub mod jobs;
+pub mod leader;
 pub mod outbox;
 pub mod stats;
 pub mod submissions;
@@ -18,11 +22,21 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use std::sync::{Arc, Mutex};
 
-use sqlx::Sqlite;
+use sqlx::Any;
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::config::Storage;
+
+/// The store's handle on its database, whichever the backend. Only the
+/// store's functions use it; callers get one from [`Store::read`] or
+/// [`Store::write`] and pass it on.
+pub type Conn = sqlx::AnyConnection;
+
+/// A row as the store reads it.
+pub(crate) type Row = sqlx::any::AnyRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,14 +54,55 @@ pub enum StoreError {
     Missing(PathBuf),
     #[error("cannot back up the database into {}: {source}", path.display())]
     Backup { path: PathBuf, source: sqlx::Error },
+    #[error("{0}")]
+    Refused(String),
 }
 
+/// Which database a store keeps its tables in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// One file on this machine (WAL); one process writes at a time.
+    Sqlite,
+    /// A PostgreSQL server; several processes, one active (see [`leader`]).
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The advisory lock every PostgreSQL write transaction takes first (for the
+/// transaction only): writes of all processes take turns, as SQLite's
+/// `BEGIN IMMEDIATE` makes them, so the same read-then-write logic holds on
+/// both backends. The leader's lock is another key ([`leader::LEADER_KEY`]).
+const WRITE_KEY: i64 = 0x6769_616f_6261_6e01;
+
 /// The database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    path: PathBuf,
+    pool: AnyPool,
+    backend: Backend,
+    /// The SQLite file, or the server URL without its password.
+    place: String,
+    path: Option<PathBuf>,
+    /// How to open a connection of our own (the leader's lock); may hold a password.
+    url: Arc<str>,
     writes: Arc<WriteHealth>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("place", &self.place)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the store knows about its own write path: the last write that
@@ -62,7 +117,7 @@ pub struct WriteHealth {
 impl WriteHealth {
     fn failed(&self, error: &str) {
         if let Ok(mut e) = self.last_error.lock() {
-            *e = Some((Utc::now(), error.to_string()));
+            *e = Some((Utc::now(), crate::config::scrub(error).into_owned()));
         }
     }
 
@@ -79,22 +134,23 @@ impl WriteHealth {
     }
 }
 
-/// A write transaction owned by the store. It starts with `BEGIN IMMEDIATE`
-/// (SQLite's write lock at once, so two processes take turns instead of
-/// interleaving) and ends with [`Write::commit`]. Anything else — an error
-/// returned with `?`, a failed `COMMIT`, a cancelled future — closes the
-/// connection instead of returning it to the pool: SQLite rolls back what
-/// was open, and no connection in an unknown transaction state is ever
-/// handed out again. This is what lets the daemon heal after a full disk or
-/// a read-only file without a restart.
+/// A write transaction owned by the store. On SQLite it starts with `BEGIN
+/// IMMEDIATE` (the write lock at once, so two processes take turns instead
+/// of interleaving); on PostgreSQL with `BEGIN` and a transaction-scoped
+/// advisory lock that does the same. It ends with [`Write::commit`].
+/// Anything else — an error returned with `?`, a failed `COMMIT`, a
+/// cancelled future — closes the connection instead of returning it to the
+/// pool: the database rolls back what was open, and no connection in an
+/// unknown transaction state is ever handed out again. This is what lets the
+/// daemon heal after a full disk or a read-only file without a restart.
 pub struct Write {
-    conn: Option<PoolConnection<Sqlite>>,
+    conn: Option<PoolConnection<Any>>,
     health: Arc<WriteHealth>,
 }
 
 impl std::ops::Deref for Write {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         self.conn
             .as_deref()
             .expect("a write transaction is used only before commit")
@@ -102,7 +158,7 @@ impl std::ops::Deref for Write {
 }
 
 impl std::ops::DerefMut for Write {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+    fn deref_mut(&mut self) -> &mut Conn {
         self.conn
             .as_deref_mut()
             .expect("a write transaction is used only before commit")
@@ -138,50 +194,149 @@ impl Drop for Write {
     }
 }
 
+/// A pooled connection for reads (and single statements), from [`Store::read`].
+pub type Read = PoolConnection<Any>;
+
+/// `sqlite://` + the path, percent-encoded as sqlx's SQLite driver decodes it.
+fn sqlite_url(path: &Path) -> String {
+    let mut url = String::from("sqlite://");
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'.' | b'_' | b'-' | b'~' => url.push(*b as char),
+            _ => url.push_str(&format!("%{b:02X}")),
+        }
+    }
+    url.push_str("?mode=rwc");
+    url
+}
+
+/// A PostgreSQL URL as it may be shown: without its password.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "postgres://(unreadable URL)".to_string(),
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        Store::connect(&Storage::Sqlite {
+            path: path.to_path_buf(),
+        })
+        .await
+    }
+
+    /// Opens the configured database and brings its schema up to date
+    /// (`migrations/sqlite/` or `migrations/postgres/`, embedded at build time).
+    pub async fn connect(storage: &Storage) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url, place, path) = match storage {
+            Storage::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                (
+                    Backend::Sqlite,
+                    sqlite_url(&path),
+                    path.display().to_string(),
+                    Some(path),
+                )
+            }
+            Storage::Postgres { url } => (Backend::Postgres, url.clone(), redact_url(url), None),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|source| StoreError::Open {
+            path: PathBuf::from(&place),
+            source,
+        })?;
+        let pool = AnyPoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // What the SQLite driver's own options would set: WAL,
+                        // a writer waits up to 30 s for the lock, and foreign keys.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA synchronous = NORMAL",
+                            "PRAGMA busy_timeout = 30000",
+                            "PRAGMA foreign_keys = ON",
+                        ] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open {
-                path: path.to_path_buf(),
+                path: PathBuf::from(&place),
                 source,
             })?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
         Ok(Store {
             pool,
-            path: path.to_path_buf(),
+            backend,
+            place,
+            path,
+            url: url.into(),
             writes: Arc::new(WriteHealth::default()),
         })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The SQLite file (none on PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Where the data is, for logs and messages: the file, or the server URL
+    /// without its password.
+    pub fn place(&self) -> &str {
+        &self.place
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<Read, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// A write transaction (see [`Write`]).
     pub async fn write(&self) -> Result<Write, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        if let Err(e) = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await {
+        let begun = match self.backend {
+            Backend::Sqlite => sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map(drop),
+            Backend::Postgres => match sqlx::query("BEGIN").execute(&mut *conn).await {
+                Ok(_) => sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_KEY)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop),
+                Err(e) => Err(e),
+            },
+        };
+        if let Err(e) = begun {
             self.writes.failed(&e.to_string());
             drop(conn.detach());
             return Err(e.into());
@@ -218,6 +373,13 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A boolean column: PostgreSQL's `boolean`, SQLite's 0/1 integer.
+pub(crate) fn flag(row: &Row, index: usize) -> bool {
+    use sqlx::Row as _;
+    row.try_get::<bool, _>(index)
+        .unwrap_or_else(|_| row.try_get::<i64, _>(index).is_ok_and(|v| v != 0))
 }
 
 /// Writes a consistent copy of the SQLite database at `db` into the new file

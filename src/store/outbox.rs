@@ -2,9 +2,9 @@
 //! The unique `key` is what makes planning idempotent.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, Row, StoreError, parse_ts, ts};
 use crate::domain::plan::{Audience, NoticeKind, PastNotice};
 
 /// A queued message as the courier sees it.
@@ -67,7 +67,7 @@ pub fn priority_of(kind: &str) -> i64 {
 }
 
 /// Inserts a row unless its key exists; true when it was inserted.
-pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bool, StoreError> {
+pub async fn enqueue(conn: &mut Conn, row: &NewRow<'_>) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO outbox (key, kind, report, period, units, atoms, text, planned_at, not_before, expires_at, audience,
            reply_to, priority)
@@ -92,11 +92,7 @@ pub async fn enqueue(conn: &mut SqliteConnection, row: &NewRow<'_>) -> Result<bo
 }
 
 /// The notices already queued for a report-period (any state).
-pub async fn past_notices(
-    conn: &mut SqliteConnection,
-    report: &str,
-    period: &str,
-) -> Result<Vec<PastNotice>, StoreError> {
+pub async fn past_notices(conn: &mut Conn, report: &str, period: &str) -> Result<Vec<PastNotice>, StoreError> {
     let rows = sqlx::query("SELECT kind, key, atoms FROM outbox WHERE report = $1 AND period = $2")
         .bind(report)
         .bind(period)
@@ -122,7 +118,7 @@ fn opt_ts(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
 /// A row with who holds it and until when.
 type ClaimedRow = (OutboxRow, Option<String>, Option<DateTime<Utc>>);
 
-fn read_row(r: &sqlx::sqlite::SqliteRow) -> Result<ClaimedRow, StoreError> {
+fn read_row(r: &Row) -> Result<ClaimedRow, StoreError> {
     Ok((
         OutboxRow {
             id: r.get(0),
@@ -172,7 +168,7 @@ pub enum Head {
 /// times are. `steal` names a dead owner whose lease may be taken at once
 /// (a process on this machine that no longer runs).
 pub async fn claim_head(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     audience: Audience,
     owner: &str,
     at: DateTime<Utc>,
@@ -237,7 +233,7 @@ pub async fn claim_head(
 
 /// The audiences with rows due at `at`: the group first, then the admins,
 /// then single chats.
-pub async fn due_audiences(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Audience>, StoreError> {
+pub async fn due_audiences(conn: &mut Conn, at: DateTime<Utc>) -> Result<Vec<Audience>, StoreError> {
     let rows = sqlx::query("SELECT DISTINCT audience FROM outbox WHERE state = 'pending' AND not_before <= $1")
         .bind(ts(at))
         .fetch_all(&mut *conn)
@@ -250,7 +246,7 @@ pub async fn due_audiences(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Re
 /// The earliest instant something in the outbox may need the courier: a
 /// planned time after `at`, or a retry time or lease end after `wall`.
 pub async fn next_wake(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     at: DateTime<Utc>,
     wall: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -290,7 +286,7 @@ pub enum Outcome<'a> {
     Dropped { note: &'a str },
 }
 
-pub async fn finish(conn: &mut SqliteConnection, id: i64, owner: &str, outcome: Outcome<'_>) -> Result<(), StoreError> {
+pub async fn finish(conn: &mut Conn, id: i64, owner: &str, outcome: Outcome<'_>) -> Result<(), StoreError> {
     // Every variant releases the claim, and writes only while this process holds it.
     let query = match outcome {
         Outcome::Sent {
@@ -343,13 +339,7 @@ pub async fn finish(conn: &mut SqliteConnection, id: i64, owner: &str, outcome: 
 
 /// Replaces a claimed row's text and units (re-rendered at delivery for the
 /// units still concerned).
-pub async fn rewrite(
-    conn: &mut SqliteConnection,
-    id: i64,
-    owner: &str,
-    text: &str,
-    units: &[String],
-) -> Result<(), StoreError> {
+pub async fn rewrite(conn: &mut Conn, id: i64, owner: &str, text: &str, units: &[String]) -> Result<(), StoreError> {
     sqlx::query("UPDATE outbox SET text = $3, units = $4 WHERE id = $1 AND claimed_by = $2")
         .bind(id)
         .bind(owner)
@@ -362,12 +352,7 @@ pub async fn rewrite(
 
 /// Extends this process's claim on a row (before each part of a long one).
 /// False when the claim was lost (it lapsed and another process took it).
-pub async fn renew(
-    conn: &mut SqliteConnection,
-    id: i64,
-    owner: &str,
-    lease_until: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+pub async fn renew(conn: &mut Conn, id: i64, owner: &str, lease_until: DateTime<Utc>) -> Result<bool, StoreError> {
     let done =
         sqlx::query("UPDATE outbox SET lease_until = $3 WHERE id = $1 AND claimed_by = $2 AND state = 'pending'")
             .bind(id)
@@ -392,12 +377,15 @@ pub struct OutboxCounts {
     pub retrying: i64,
 }
 
-pub async fn counts(conn: &mut SqliteConnection) -> Result<OutboxCounts, StoreError> {
+pub async fn counts(conn: &mut Conn) -> Result<OutboxCounts, StoreError> {
     let row = sqlx::query(
         "SELECT
-           COALESCE(SUM(state = 'pending'), 0), COALESCE(SUM(state = 'sent'), 0),
-           COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'pending' AND attempts > 0), 0),
-           COALESCE(SUM(state = 'expired'), 0), COALESCE(SUM(state = 'dropped'), 0)
+           CAST(COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT),
+           CAST(COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT),
+           CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT),
+           CAST(COALESCE(SUM(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT),
+           CAST(COALESCE(SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END), 0) AS BIGINT),
+           CAST(COALESCE(SUM(CASE WHEN state = 'dropped' THEN 1 ELSE 0 END), 0) AS BIGINT)
          FROM outbox",
     )
     .fetch_one(&mut *conn)
@@ -414,7 +402,7 @@ pub async fn counts(conn: &mut SqliteConnection) -> Result<OutboxCounts, StoreEr
 
 /// The most recent notices of `kind` planned at or before `at`, newest first.
 pub async fn recent_of_kind(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     kind: NoticeKind,
     at: DateTime<Utc>,
     limit: i64,
@@ -447,7 +435,7 @@ pub struct Attachment {
 }
 
 /// Attaches files to the row with `key` (queued in the same transaction).
-pub async fn attach(conn: &mut SqliteConnection, key: &str, files: &[Attachment]) -> Result<(), StoreError> {
+pub async fn attach(conn: &mut Conn, key: &str, files: &[Attachment]) -> Result<(), StoreError> {
     for f in files {
         sqlx::query(
             "INSERT INTO outbox_files (outbox_id, name, kind, bytes) SELECT id, $2, $3, $4 FROM outbox WHERE key = $1",
@@ -463,7 +451,7 @@ pub async fn attach(conn: &mut SqliteConnection, key: &str, files: &[Attachment]
 }
 
 /// The files of a row, in the order they were attached.
-pub async fn attachments(conn: &mut SqliteConnection, outbox_id: i64) -> Result<Vec<Attachment>, StoreError> {
+pub async fn attachments(conn: &mut Conn, outbox_id: i64) -> Result<Vec<Attachment>, StoreError> {
     let rows = sqlx::query("SELECT name, kind, bytes FROM outbox_files WHERE outbox_id = $1 ORDER BY id")
         .bind(outbox_id)
         .fetch_all(&mut *conn)
@@ -490,7 +478,7 @@ pub struct Problem {
 }
 
 /// The newest `limit` rows that are failed, or pending after a failed attempt.
-pub async fn problems(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Problem>, StoreError> {
+pub async fn problems(conn: &mut Conn, limit: i64) -> Result<Vec<Problem>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, key, kind, state, attempts, last_error, next_attempt_at FROM outbox
          WHERE state IN ('failed', 'expired') OR (state = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))

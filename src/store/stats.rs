@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::StoreError;
+use super::{Conn, StoreError};
 
 /// What the database knows, summed up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,17 +18,13 @@ pub struct Stats {
     pub failed_attempts: i64,
 }
 
-pub async fn stats(conn: &mut SqliteConnection) -> Result<Stats, StoreError> {
+pub async fn stats(conn: &mut Conn) -> Result<Stats, StoreError> {
     let mut out = Stats::default();
     for row in sqlx::query("SELECT accepted, COUNT(*) FROM submissions GROUP BY accepted")
         .fetch_all(&mut *conn)
         .await?
     {
-        let outcome = if row.get::<i64, _>(0) == 1 {
-            "accepted"
-        } else {
-            "rejected"
-        };
+        let outcome = if super::flag(&row, 0) { "accepted" } else { "rejected" };
         out.submissions.insert(outcome.to_string(), row.get(1));
     }
     for row in sqlx::query("SELECT kind, state, COUNT(*) FROM outbox GROUP BY kind, state")
@@ -38,7 +34,8 @@ pub async fn stats(conn: &mut SqliteConnection) -> Result<Stats, StoreError> {
         out.outbox.insert((row.get(0), row.get(1)), row.get(2));
     }
     let row = sqlx::query(
-        "SELECT COALESCE(SUM(attempts), 0) - COALESCE(SUM(state = 'sent'), 0) FROM outbox WHERE attempts > 0",
+        "SELECT CAST(COALESCE(SUM(attempts), 0) - COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM outbox WHERE attempts > 0",
     )
     .fetch_one(&mut *conn)
     .await?;

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, StoreError, flag, parse_ts, ts};
 use crate::domain::status::{Rejection, Revision, UnitFacts};
 
 /// The newest row from a unit for a report-period, whatever its outcome.
@@ -31,7 +31,7 @@ pub struct NewSubmission<'a> {
 }
 
 pub async fn last_seen(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     unit: &str,
@@ -47,14 +47,14 @@ pub async fn last_seen(
     .await?;
     Ok(row.map(|r| LastSeen {
         content_hash: r.get(0),
-        accepted: r.get::<i64, _>(1) != 0,
+        accepted: flag(&r, 1),
         fingerprint: r.get(2),
     }))
 }
 
 /// Stores an accepted file as the next revision; returns its number.
 pub async fn insert_accepted(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     s: &NewSubmission<'_>,
     metrics: &BTreeMap<String, i64>,
 ) -> Result<i64, StoreError> {
@@ -63,7 +63,7 @@ pub async fn insert_accepted(
         "INSERT INTO submissions
            (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics,
             config_fingerprint)
-         VALUES ($1, $2, $3, 1,
+         VALUES ($1, $2, $3, TRUE,
            (SELECT COALESCE(MAX(revision), 0) + 1 FROM submissions WHERE report = $1 AND period = $2 AND unit = $3),
            $4, $5, $6, $7, $8, $9, $10)
          RETURNING revision",
@@ -84,16 +84,12 @@ pub async fn insert_accepted(
 }
 
 /// Stores a rejected file with its error. It never replaces a revision.
-pub async fn insert_rejected(
-    conn: &mut SqliteConnection,
-    s: &NewSubmission<'_>,
-    error: &str,
-) -> Result<(), StoreError> {
+pub async fn insert_rejected(conn: &mut Conn, s: &NewSubmission<'_>, error: &str) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO submissions
            (report, period, unit, accepted, revision, error, content_hash, submitted_at, collected_at, source, format,
             config_fingerprint)
-         VALUES ($1, $2, $3, 0, NULL, $4, $5, $6, $7, $8, $9, $10)",
+         VALUES ($1, $2, $3, FALSE, NULL, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(s.report)
     .bind(s.period)
@@ -113,7 +109,7 @@ pub async fn insert_rejected(
 /// Everything each unit submitted for a report-period by `at` (submission
 /// time), accepted revisions and rejections each oldest first.
 pub async fn period_facts(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     at: DateTime<Utc>,
@@ -139,7 +135,7 @@ pub async fn period_facts(
         }
         let facts = out.last_mut().expect("pushed above");
         let submitted_at = parse_ts(&row.get::<String, _>(4))?;
-        if row.get::<i64, _>(1) != 0 {
+        if flag(&row, 1) {
             let metrics: Option<String> = row.get(5);
             let metrics = match metrics {
                 Some(m) => serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -171,7 +167,7 @@ pub struct CollectResult {
 }
 
 pub async fn set_collect_result(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     result: &CollectResult,
@@ -194,11 +190,7 @@ pub async fn set_collect_result(
     Ok(())
 }
 
-pub async fn collect_results(
-    conn: &mut SqliteConnection,
-    report: &str,
-    period: &str,
-) -> Result<Vec<CollectResult>, StoreError> {
+pub async fn collect_results(conn: &mut Conn, report: &str, period: &str) -> Result<Vec<CollectResult>, StoreError> {
     let rows = sqlx::query(
         "SELECT unit, at, outcome, detail, http_status FROM collect_results WHERE report = $1 AND period = $2",
     )
@@ -220,7 +212,7 @@ pub async fn collect_results(
 }
 
 /// The periods of a report that have any submission, newest label last.
-pub async fn periods_with_data(conn: &mut SqliteConnection, report: &str) -> Result<Vec<String>, StoreError> {
+pub async fn periods_with_data(conn: &mut Conn, report: &str) -> Result<Vec<String>, StoreError> {
     let rows = sqlx::query("SELECT DISTINCT period FROM submissions WHERE report = $1 ORDER BY period")
         .bind(report)
         .fetch_all(&mut *conn)
@@ -238,7 +230,7 @@ pub struct Validators {
 /// The validators kept for a unit's report-period, if they were sent by the
 /// same URL (its hash).
 pub async fn source_validators(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     unit: &str,
@@ -263,7 +255,7 @@ pub async fn source_validators(
 /// Keeps (or, with no validators, forgets) what the source sent with the file
 /// just stored.
 pub async fn set_source_validators(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     unit: &str,
@@ -328,7 +320,7 @@ fn placeholders(rows: usize, width: usize) -> String {
 /// The newest row of every unit (or of the given units) for a report-period:
 /// [`last_seen`] for many units in one statement.
 pub async fn last_seen_by_unit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     units: Option<&[&str]>,
@@ -357,7 +349,7 @@ pub async fn last_seen_by_unit(
                 r.get::<String, _>(0),
                 LastSeen {
                     content_hash: r.get(1),
-                    accepted: r.get::<i64, _>(2) != 0,
+                    accepted: flag(&r, 2),
                     fingerprint: r.get(3),
                 },
             );
@@ -369,7 +361,7 @@ pub async fn last_seen_by_unit(
 /// The validators kept for every unit of a report-period, with the hash of
 /// the URL that sent them.
 pub async fn source_validators_by_unit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
 ) -> Result<std::collections::HashMap<String, (String, Validators)>, StoreError> {
@@ -398,7 +390,7 @@ pub async fn source_validators_by_unit(
 
 /// [`set_collect_result`] for many units of a report-period.
 pub async fn set_collect_results(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     results: &[&CollectResult],
@@ -436,7 +428,7 @@ pub struct KeptValidators<'a> {
 
 /// [`set_source_validators`] for many units of a report-period.
 pub async fn set_source_validators_many(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     period: &str,
     kept: &[KeptValidators<'_>],
@@ -475,7 +467,7 @@ pub async fn set_source_validators_many(
 /// [`insert_accepted`] for many files of one report-period, each from a
 /// different unit; returns each unit's new revision number.
 pub async fn insert_accepted_many(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     rows: &[(&NewSubmission<'_>, &BTreeMap<String, i64>)],
 ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
     let mut out = std::collections::HashMap::with_capacity(rows.len());
@@ -488,7 +480,7 @@ pub async fn insert_accepted_many(
             }
             // The revision is counted per unit; the units of one statement differ.
             values.push_str(&format!(
-                "(${r}, ${pe}, ${u}, 1,
+                "(${r}, ${pe}, ${u}, TRUE,
                   (SELECT COALESCE(MAX(revision), 0) + 1 FROM submissions WHERE report = ${r} AND period = ${pe} AND unit = ${u}),
                   ${}, ${}, ${}, ${}, ${}, ${}, ${})",
                 p + 4,

@@ -3,13 +3,13 @@
 //! said about a chat (migrated to a supergroup, or refusing the bot).
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, StoreError, parse_ts, ts};
 
 /// Records one delivered message (a part of an outbox row).
 pub async fn record_message(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     outbox_id: i64,
     part: usize,
     chat_id: i64,
@@ -31,10 +31,7 @@ pub async fn record_message(
 }
 
 /// The parts of a row already delivered: (part, chat id, message id).
-pub async fn delivered_parts(
-    conn: &mut SqliteConnection,
-    outbox_id: i64,
-) -> Result<Vec<(usize, i64, i64)>, StoreError> {
+pub async fn delivered_parts(conn: &mut Conn, outbox_id: i64) -> Result<Vec<(usize, i64, i64)>, StoreError> {
     let rows =
         sqlx::query("SELECT part, chat_id, message_id FROM telegram_messages WHERE outbox_id = $1 ORDER BY part")
             .bind(outbox_id)
@@ -48,7 +45,7 @@ pub async fn delivered_parts(
 
 /// Send times after `since`, oldest first; to one chat when `chat_id` is given.
 pub async fn sent_since(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     since: DateTime<Utc>,
     chat_id: Option<i64>,
 ) -> Result<Vec<DateTime<Utc>>, StoreError> {
@@ -77,7 +74,7 @@ fn opt_ts(s: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
     s.as_deref().map(parse_ts).transpose()
 }
 
-pub async fn chats(conn: &mut SqliteConnection) -> Result<Vec<ChatState>, StoreError> {
+pub async fn chats(conn: &mut Conn) -> Result<Vec<ChatState>, StoreError> {
     let rows = sqlx::query(
         "SELECT chat_id, migrated_to, migrated_at, held_reason, held_since, recheck_at FROM telegram_chats ORDER BY chat_id",
     )
@@ -97,17 +94,12 @@ pub async fn chats(conn: &mut SqliteConnection) -> Result<Vec<ChatState>, StoreE
         .collect()
 }
 
-pub async fn chat(conn: &mut SqliteConnection, chat_id: i64) -> Result<Option<ChatState>, StoreError> {
+pub async fn chat(conn: &mut Conn, chat_id: i64) -> Result<Option<ChatState>, StoreError> {
     Ok(chats(conn).await?.into_iter().find(|c| c.chat_id == chat_id))
 }
 
 /// Remembers that `from` became the supergroup `to`.
-pub async fn set_migrated(
-    conn: &mut SqliteConnection,
-    from: i64,
-    to: i64,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
+pub async fn set_migrated(conn: &mut Conn, from: i64, to: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO telegram_chats (chat_id, migrated_to, migrated_at) VALUES ($1, $2, $3)
          ON CONFLICT (chat_id) DO UPDATE SET migrated_to = $2, migrated_at = $3",
@@ -122,7 +114,7 @@ pub async fn set_migrated(
 
 /// Holds delivery to a chat that refused the bot, until `recheck_at`.
 pub async fn hold(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     chat_id: i64,
     reason: &str,
     at: DateTime<Utc>,
@@ -143,7 +135,7 @@ pub async fn hold(
 }
 
 /// Lifts a hold once the chat accepts a message again.
-pub async fn release(conn: &mut SqliteConnection, chat_id: i64) -> Result<(), StoreError> {
+pub async fn release(conn: &mut Conn, chat_id: i64) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE telegram_chats SET held_reason = NULL, held_since = NULL, recheck_at = NULL WHERE chat_id = $1",
     )

@@ -3,9 +3,9 @@
 //! chats the bot does not answer; and the mutes admins set.
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row as _;
 
-use super::{StoreError, parse_ts, ts};
+use super::{Conn, Row, StoreError, parse_ts, ts};
 
 /// One stored update: its id and the JSON of what the bot needs of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub struct StoredUpdate {
 /// Stores updates not seen before; the rest are ignored (a second poller, a
 /// repeated batch after a restart).
 pub async fn store(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     updates: &[(i64, Option<i64>, Option<i64>, String)],
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -38,7 +38,7 @@ pub async fn store(
 }
 
 /// The offset for the next `getUpdates`: one past the newest stored update.
-pub async fn next_offset(conn: &mut SqliteConnection) -> Result<Option<i64>, StoreError> {
+pub async fn next_offset(conn: &mut Conn) -> Result<Option<i64>, StoreError> {
     let row = sqlx::query("SELECT MAX(update_id) FROM telegram_updates")
         .fetch_one(&mut *conn)
         .await?;
@@ -46,7 +46,7 @@ pub async fn next_offset(conn: &mut SqliteConnection) -> Result<Option<i64>, Sto
 }
 
 /// Updates still to handle, oldest first.
-pub async fn pending(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<StoredUpdate>, StoreError> {
+pub async fn pending(conn: &mut Conn, limit: i64) -> Result<Vec<StoredUpdate>, StoreError> {
     let rows =
         sqlx::query("SELECT update_id, body FROM telegram_updates WHERE state = 'pending' ORDER BY update_id LIMIT $1")
             .bind(limit)
@@ -63,7 +63,7 @@ pub async fn pending(conn: &mut SqliteConnection, limit: i64) -> Result<Vec<Stor
 
 /// Records how an update was handled: `handled`, `ignored` or `failed`.
 pub async fn finish(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     update_id: i64,
     state: &str,
     note: Option<&str>,
@@ -81,7 +81,7 @@ pub async fn finish(
 
 /// Counts an update from a chat the bot does not answer; true the first time
 /// that chat is seen (so it is logged once).
-pub async fn note_stranger(conn: &mut SqliteConnection, chat_id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn note_stranger(conn: &mut Conn, chat_id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
     let first = sqlx::query(
         "INSERT INTO telegram_strangers (chat_id, first_seen, last_seen) VALUES ($1, $2, $2)
          ON CONFLICT (chat_id) DO NOTHING",
@@ -114,7 +114,7 @@ pub struct Mute {
 }
 
 pub async fn add_mute(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     target: &str,
     until: DateTime<Utc>,
     reason: Option<&str>,
@@ -133,7 +133,7 @@ pub async fn add_mute(
 }
 
 /// Lifts every mute of `target` now; how many were in force.
-pub async fn lift_mutes(conn: &mut SqliteConnection, target: &str, at: DateTime<Utc>) -> Result<u64, StoreError> {
+pub async fn lift_mutes(conn: &mut Conn, target: &str, at: DateTime<Utc>) -> Result<u64, StoreError> {
     let done = sqlx::query("UPDATE mutes SET lifted_at = $2 WHERE target = $1 AND lifted_at IS NULL AND until > $2")
         .bind(target)
         .bind(ts(at))
@@ -142,7 +142,7 @@ pub async fn lift_mutes(conn: &mut SqliteConnection, target: &str, at: DateTime<
     Ok(done.rows_affected())
 }
 
-fn read_mute(r: &sqlx::sqlite::SqliteRow) -> Result<Mute, StoreError> {
+fn read_mute(r: &Row) -> Result<Mute, StoreError> {
     Ok(Mute {
         id: r.get(0),
         target: r.get(1),
@@ -153,7 +153,7 @@ fn read_mute(r: &sqlx::sqlite::SqliteRow) -> Result<Mute, StoreError> {
 }
 
 /// The mutes in force at `at`.
-pub async fn active_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
+pub async fn active_mutes(conn: &mut Conn, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, target, until, reason, by_user FROM mutes WHERE lifted_at IS NULL AND until > $1 AND at <= $1 ORDER BY id",
     )
@@ -165,7 +165,7 @@ pub async fn active_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Res
 
 /// Mutes that ran out by `at` and whose end was not announced yet; each is
 /// marked announced (`lifted_at = until`).
-pub async fn ended_mutes(conn: &mut SqliteConnection, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
+pub async fn ended_mutes(conn: &mut Conn, at: DateTime<Utc>) -> Result<Vec<Mute>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, target, until, reason, by_user FROM mutes WHERE lifted_at IS NULL AND until <= $1 ORDER BY id",
     )

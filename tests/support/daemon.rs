@@ -40,9 +40,14 @@ fn lines(r: impl Read + Send + 'static) -> Receiver<String> {
 
 impl Daemon {
     pub fn start(office: &Office, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_config(&office.config, env)
+    }
+
+    /// `giaoban run --config CONFIG` (a second instance of an office, say).
+    pub fn start_config(config: &std::path::Path, env: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_giaoban"));
         cmd.arg("--config")
-            .arg(&office.config)
+            .arg(config)
             .arg("run")
             .env(
                 "RUST_LOG",
@@ -181,6 +186,11 @@ pub fn wait_health(port: u16, what: &str, pred: impl Fn(&serde_json::Value) -> b
     let deadline = Instant::now() + WAIT;
     let mut last = serde_json::Value::Null;
     while Instant::now() < deadline {
+        // Not listening yet (a daemon still starting): look again.
+        if TcpStream::connect(("127.0.0.1", port)).is_err() {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
         let (_, doc) = healthz(port);
         if pred(&doc) {
             return doc;

@@ -106,17 +106,110 @@ max_extensions = 2
 due_soon = "5d"
 "#;
 
+/// The PostgreSQL server of the PostgreSQL half of the tests: set
+/// `GIAOBAN_TEST_PG_URL` (a superuser's URL, e.g. the one
+/// `scripts/pg-test-server start DIR` prints) and tests/postgres.rs runs every
+/// integration test again with `GIAOBAN_TEST_BACKEND=postgres`, each office
+/// in a database of its own.
+pub fn postgres() -> Option<String> {
+    if std::env::var("GIAOBAN_TEST_BACKEND").ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    Some(std::env::var("GIAOBAN_TEST_PG_URL").expect("GIAOBAN_TEST_BACKEND=postgres needs GIAOBAN_TEST_PG_URL"))
+}
+
+/// For a test of something only SQLite has (its file, `backup`): true, with
+/// a note, when the tests run on PostgreSQL, and the test returns early.
+pub fn sqlite_only(what: &str) -> bool {
+    if postgres().is_some() {
+        eprintln!("skipped on PostgreSQL: {what}");
+        return true;
+    }
+    false
+}
+
+/// `base` (a server URL) with its database replaced by `name`.
+pub fn pg_database_url(base: &str, name: &str) -> String {
+    let mut url = url::Url::parse(base).expect("GIAOBAN_TEST_PG_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// Runs `sql` on the server of `GIAOBAN_TEST_PG_URL` (creating or dropping a database).
+pub fn pg_admin(base: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(base)
+            .await
+            .expect("connect to GIAOBAN_TEST_PG_URL");
+        sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut conn)
+            .await
+            .expect("admin statement");
+        let _ = conn.close().await;
+    })
+}
+
+/// A new empty PostgreSQL database on the test server; its URL.
+pub fn pg_new_database(base: &str) -> (String, String) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let name = format!(
+        "gb_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    pg_admin(base, &format!("CREATE DATABASE {name}"));
+    (name.clone(), pg_database_url(base, &name))
+}
+
 pub struct Office {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    /// The office's own database on the test server (PostgreSQL half).
+    pub pg: Option<(String, String)>,
+}
+
+impl Drop for Office {
+    fn drop(&mut self) {
+        if let (Some((name, _)), Some(base)) = (&self.pg, postgres()) {
+            pg_admin(&base, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
 }
 
 impl Office {
+    /// An office in a temporary folder. Its `[storage]` is the folder's
+    /// SQLite file, or, in the PostgreSQL half, a new database of its own.
     pub fn new(config: &str) -> Office {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("giaoban.toml");
+        let default = r#"url = "sqlite://state/giaoban.db""#;
+        let (config, pg) = match postgres() {
+            Some(base) if config.contains(default) => {
+                let (name, url) = pg_new_database(&base);
+                (config.replace(default, &format!("url = \"{url}\"")), Some((name, url)))
+            }
+            _ => (config.to_string(), None),
+        };
         std::fs::write(&path, config).expect("write config");
-        Office { dir, config: path }
+        Office { dir, config: path, pg }
+    }
+
+    /// The storage URL of this office's database.
+    pub fn storage_url(&self) -> String {
+        match &self.pg {
+            Some((_, url)) => url.clone(),
+            None => format!("sqlite://{}", self.db().display()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -163,8 +256,12 @@ impl Office {
 
     /// Makes an empty database file, so the read-only verbs (`status`,
     /// `cases`), which never create one, can run before anything was
-    /// collected: SQLite opens an empty file and the store migrates it.
+    /// collected: SQLite opens an empty file and the store migrates it. A
+    /// PostgreSQL database exists already.
     pub fn touch_db(&self) {
+        if self.pg.is_some() {
+            return;
+        }
         let db = self.db();
         std::fs::create_dir_all(db.parent().expect("state folder")).expect("state folder");
         if !db.exists() {
@@ -172,25 +269,31 @@ impl Office {
         }
     }
 
-    /// The database, for tests that look at or seed the outbox directly.
+    /// The SQLite file, for tests that look at the file itself.
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("state").join("giaoban.db")
     }
 
-    /// Runs one SQL statement on the office's database (to seed or inspect it).
-    pub fn sql(&self, sql: &str) -> Vec<sqlx::sqlite::SqliteRow> {
+    /// Runs one SQL statement on the office's database, whichever the
+    /// backend (to seed or inspect it). Flags read back as 0/1 on SQLite and
+    /// booleans on PostgreSQL: compare them in SQL (`WHERE accepted`).
+    pub fn sql(&self, sql: &str) -> Vec<sqlx::any::AnyRow> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("runtime");
         rt.block_on(async {
             use sqlx::Connection;
-            let url = format!("sqlite://{}", self.db().display());
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.expect("open db");
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&self.storage_url())
+                .await
+                .expect("open db");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
                 .fetch_all(&mut conn)
                 .await
-                .expect("query")
+                .expect("query");
+            let _ = conn.close().await;
+            rows
         })
     }
 

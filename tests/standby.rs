@@ -1,0 +1,147 @@
+//! An active/standby pair on one PostgreSQL database, with real processes:
+//! exactly one `giaoban run` is active (it holds the advisory lock and
+//! delivers); the other answers `/healthz` as standby and takes over within
+//! 30 s when the active one is killed mid-backlog, sending nothing twice
+//! beyond the one message in flight. PostgreSQL only: it runs in the
+//! PostgreSQL half of the tests (tests/postgres.rs).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use support::daemon::{Daemon, free_port, healthz, wait_health};
+use support::telegram::FakeTelegram;
+use support::{OFFICE, Office};
+
+const TOKEN: &str = "123456:SECRET-TOKEN-abc";
+const TOKEN_ENV: &str = "GIAOBAN_TEST_TOKEN";
+const CHAT: i64 = -100123;
+
+fn config(fake: &FakeTelegram, port: u16) -> String {
+    let base = OFFICE.replace(r#"tick = "0 * * * * *""#, r#"tick = "0 0 3 * * *""#);
+    format!(
+        "{base}\n[telegram]\ntoken_env = \"{TOKEN_ENV}\"\napi_url = \"{}\"\nchat_id = {CHAT}\nrequest_timeout = 5\n\
+         per_chat_per_minute = 1000\nper_second = 100\n\n[http]\nlisten = \"127.0.0.1:{port}\"\n",
+        fake.url
+    )
+}
+
+fn sent(office: &Office) -> i64 {
+    office.sql("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")[0].get::<i64, _>(0)
+}
+
+#[test]
+fn the_standby_takes_over_within_30_s_when_the_active_one_is_killed_and_sends_nothing_twice() {
+    let Some(_) = support::postgres() else {
+        eprintln!("skipped on SQLite: an active/standby pair needs PostgreSQL (tests/postgres.rs runs it)");
+        return;
+    };
+    let fake = FakeTelegram::start();
+    fake.slow(Duration::from_millis(120));
+    let (port_a, port_b) = (free_port(), free_port());
+    let office = Office::new(&config(&fake, port_a));
+    assert!(office.pg.is_some(), "the office is on PostgreSQL");
+    // Both instances share the database; each has its own listener.
+    let text = std::fs::read_to_string(&office.config).expect("config");
+    let config_b = office.path().join("b.toml");
+    std::fs::write(
+        &config_b,
+        text.replace(&format!(":{port_a}\""), &format!(":{port_b}\"")),
+    )
+    .expect("config b");
+    let out = office.run_with(&["tick", "--at", "2024-01-05T09:00:00+07:00"], &[(TOKEN_ENV, TOKEN)]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    const N: usize = 80;
+    office.queue_messages(N);
+
+    let mut a = Daemon::start(&office, &[(TOKEN_ENV, TOKEN)]);
+    wait_health(port_a, "A active", |h| h["role"] == "active");
+    let mut b = Daemon::start_config(&config_b, &[(TOKEN_ENV, TOKEN)]);
+    let standby = wait_health(port_b, "B standby", |h| h["role"] == "standby");
+    assert_eq!(standby["healthy"], true, "a standby is healthy: {standby}");
+    assert_eq!(
+        standby["scheduler"]["jobs"].as_array().map(Vec::len),
+        Some(0),
+        "the standby runs no scheduler: {standby}"
+    );
+    b.wait_log("standby: another instance is active");
+    let (code, h) = healthz(port_a);
+    assert_eq!((code, &h["role"]), (200, &serde_json::json!("active")), "{h}");
+
+    // Kill -9 the active one mid-backlog.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fake.messages().len() < 15 {
+        assert!(Instant::now() < deadline, "the active instance delivers");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    a.child.kill().expect("kill -9 the active instance");
+    let _ = a.child.wait();
+    let killed = Instant::now();
+    let before = fake.messages().len();
+    assert!(before < N, "killed mid-backlog ({before} of {N} sent)");
+
+    let took = wait_health(port_b, "B active", |h| h["role"] == "active");
+    let takeover = killed.elapsed();
+    eprintln!("takeover after {takeover:?}");
+    assert!(takeover < Duration::from_secs(30), "took over in {takeover:?}");
+    assert_eq!(took["healthy"], true, "{took}");
+    b.wait_log("active: this instance holds the lock");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sent(&office) < N as i64 {
+        assert!(
+            Instant::now() < deadline,
+            "the new active instance delivers the rest ({} of {N})",
+            sent(&office)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for m in fake.messages() {
+        *counts.entry(m.text.unwrap_or_default()).or_default() += 1;
+    }
+    for i in 0..N {
+        assert!(counts.contains_key(&format!("Tin số {i:03}")), "message {i} lost");
+    }
+    let duplicates: usize = counts.values().map(|c| c - 1).sum();
+    assert!(
+        duplicates <= 1,
+        "{duplicates} messages sent twice (at most the one in flight)"
+    );
+    b.stop();
+}
+
+#[test]
+fn a_clean_stop_of_the_active_instance_hands_over_at_once() {
+    let Some(_) = support::postgres() else {
+        eprintln!("skipped on SQLite: an active/standby pair needs PostgreSQL (tests/postgres.rs runs it)");
+        return;
+    };
+    let fake = FakeTelegram::start();
+    let (port_a, port_b) = (free_port(), free_port());
+    let office = Office::new(&config(&fake, port_a));
+    let text = std::fs::read_to_string(&office.config).expect("config");
+    let config_b = office.path().join("b.toml");
+    std::fs::write(
+        &config_b,
+        text.replace(&format!(":{port_a}\""), &format!(":{port_b}\"")),
+    )
+    .expect("config b");
+    let mut a = Daemon::start(&office, &[(TOKEN_ENV, TOKEN)]);
+    wait_health(port_a, "A active", |h| h["role"] == "active");
+    let mut b = Daemon::start_config(&config_b, &[(TOKEN_ENV, TOKEN)]);
+    wait_health(port_b, "B standby", |h| h["role"] == "standby");
+    // One-shot verbs work beside the pair.
+    let status = office.run_with(&["status", "--json"], &[(TOKEN_ENV, TOKEN)]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let stopped = Instant::now();
+    a.stop();
+    wait_health(port_b, "B active", |h| h["role"] == "active");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(10),
+        "a released lock is taken within a few seconds ({:?})",
+        stopped.elapsed()
+    );
+    b.stop();
+}
