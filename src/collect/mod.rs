@@ -181,14 +181,14 @@ pub fn targets<'a>(
 /// One collection pass at `now` over the filter's report-periods and units,
 /// reading up to `[collection] concurrency` units at once; outcomes come back
 /// in config order.
-pub async fn collect(
-    config: &Config,
+pub async fn collect<'a>(
+    config: &'a Config,
     store: &Store,
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Vec<UnitOutcome>, CollectError> {
-    // Futures built in a loop and joined (not a stream combinator), so the
-    // pass stays `Send` for the scheduler; a semaphore bounds the concurrency.
+    // A semaphore bounds the fetching; the units waiting for the writer hold
+    // no permit, so the writer's batches fill while the next units are read.
     let permits = tokio::sync::Semaphore::new(config.collection.concurrency.max(1));
     let permits = &permits;
     let mut work = Vec::new();
@@ -231,65 +231,81 @@ pub async fn collect(
     let writer = write_loop(store, queue);
     let passes = async move {
         let sender = &sender;
-        let mut passes = Vec::with_capacity(work.len());
-        for (report, period, unit) in work {
-            passes.push(async move {
-                let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
-                let stored = known.get(&(report.id.as_str(), period));
-                let _permit = permits.acquire().await;
-                let claim = Claim::take(store, &report.id, period, unit);
-                let (outcome, http_status) = match (config.sources.get(unit), &claim) {
-                    (None, _) => (Outcome::NoSource, None),
-                    (Some(_), None) => (Outcome::Busy, None),
-                    (Some(source), Some(_)) => {
-                        let pass = Pass {
-                            regime: Some(regime.clone()),
-                            judged_by,
-                            force: filter.force,
-                            now,
-                        };
-                        let stored = stored.map(|k| k.of(unit)).unwrap_or_default();
-                        collect_one(config, sender, report, period, unit, source, stored, &pass).await?
-                    }
-                };
-                drop(claim);
-                let outcome = match outcome {
-                    Outcome::Failed { error } => Outcome::Failed {
-                        error: crate::config::scrub(&error).into_owned(),
-                    },
-                    other => other,
-                };
-                let result = subs::CollectResult {
-                    unit: unit.to_string(),
-                    at: now,
-                    outcome: outcome.as_str().to_string(),
-                    detail: outcome.detail(),
-                    http_status,
-                };
-                // Written only when it differs from the stored one: a pass
-                // where nothing changed writes nothing, and `last_collect`
-                // keeps the time this outcome was first met.
-                let same = stored.and_then(|k| k.results.get(unit)).is_some_and(|r| {
-                    r.outcome == result.outcome && r.detail == result.detail && r.http_status == http_status
-                });
-                if !matches!(outcome, Outcome::NoSource | Outcome::Busy) && !same {
-                    let job = WriteJob::Result {
-                        report: &report.id,
-                        period: period.label(),
-                        result,
+        let unit_pass = move |(report, period, unit): (&'a Report, Period, &'a str)| async move {
+            let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
+            let stored = known.get(&(report.id.as_str(), period));
+            let permit = permits.acquire().await.ok();
+            let claim = Claim::take(store, &report.id, period, unit);
+            let (outcome, http_status) = match (config.sources.get(unit), &claim) {
+                (None, _) => (Outcome::NoSource, None),
+                (Some(_), None) => (Outcome::Busy, None),
+                (Some(source), Some(_)) => {
+                    let pass = Pass {
+                        regime: Some(regime.clone()),
+                        judged_by,
+                        force: filter.force,
+                        now,
                     };
-                    sender.send(job).await.map_err(|_| writer_gone())?;
+                    let stored = stored.map(|k| k.of(unit)).unwrap_or_default();
+                    collect_one(config, sender, report, period, unit, source, stored, &pass, permit).await?
                 }
-                Ok::<_, CollectError>(UnitOutcome {
-                    report: report.id.clone(),
-                    period,
-                    unit: unit.to_string(),
-                    outcome,
-                    http_status,
-                })
+            };
+            drop(claim);
+            let outcome = match outcome {
+                Outcome::Failed { error } => Outcome::Failed {
+                    error: crate::config::scrub(&error).into_owned(),
+                },
+                other => other,
+            };
+            let result = subs::CollectResult {
+                unit: unit.to_string(),
+                at: now,
+                outcome: outcome.as_str().to_string(),
+                detail: outcome.detail(),
+                http_status,
+            };
+            // Written only when it differs from the stored one: a pass
+            // where nothing changed writes nothing, and `last_collect`
+            // keeps the time this outcome was first met.
+            let same = stored.and_then(|k| k.results.get(unit)).is_some_and(|r| {
+                r.outcome == result.outcome && r.detail == result.detail && r.http_status == http_status
             });
+            if !matches!(outcome, Outcome::NoSource | Outcome::Busy) && !same {
+                let job = WriteJob::Result {
+                    report: &report.id,
+                    period: period.label(),
+                    result,
+                };
+                sender.send(job).await.map_err(|_| writer_gone())?;
+            }
+            Ok::<_, CollectError>(UnitOutcome {
+                report: report.id.clone(),
+                period,
+                unit: unit.to_string(),
+                outcome,
+                http_status,
+            })
+        };
+        // A bounded set of units in flight (enough to fill a write batch),
+        // not a future for every unit of the office held at once.
+        let in_flight = config.collection.concurrency.max(1) + WRITE_BATCH;
+        let mut outcomes: Vec<Option<Result<UnitOutcome, CollectError>>> = (0..work.len()).map(|_| None).collect();
+        let mut waiting = work.into_iter().enumerate();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        let indexed = |(i, w)| {
+            let f = unit_pass(w);
+            async move { (i, f.await) }
+        };
+        for next in waiting.by_ref().take(in_flight) {
+            running.push(indexed(next));
         }
-        futures_util::future::join_all(passes).await
+        while let Some((i, outcome)) = futures_util::StreamExt::next(&mut running).await {
+            outcomes[i] = Some(outcome);
+            if let Some(next) = waiting.next() {
+                running.push(indexed(next));
+            }
+        }
+        outcomes.into_iter().flatten().collect::<Vec<_>>()
     };
     let (outcomes, written) = tokio::join!(passes, writer);
     // The writer's own error first: a pass whose write it dropped only knows
@@ -462,6 +478,7 @@ async fn collect_one<'a>(
     source: &Source,
     stored: Stored,
     pass: &Pass<'a>,
+    fetching: Option<tokio::sync::SemaphorePermit<'_>>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
     let (force, fingerprint) = (pass.force, pass.judged_by);
     let limit = config.collection.max_body_bytes;
@@ -537,6 +554,8 @@ async fn collect_one<'a>(
         // The file already seen, nothing to keep: no write at all.
         return Ok((Outcome::Unchanged, http_status));
     }
+    // Read and judged: the next unit may fetch while this one waits to be stored.
+    drop(fetching);
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job = WriteJob::File {
         prepared: Box::new(prepared),
