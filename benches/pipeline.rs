@@ -6,6 +6,9 @@
 //! measured in the same run (bare read-and-parse of the same files, one SQL
 //! scan of the same rows) with the ratio; see "Performance" in the README.
 //!
+//! `BENCH_PG_URL` (a PostgreSQL superuser's URL, e.g. from
+//! `scripts/pg-test-server start DIR`) runs it on PostgreSQL, a new database
+//! per run, instead of a SQLite file.
 //! `BENCH_UNITS` (default 200), `BENCH_CASES` cases per unit (default 3) and
 //! `BENCH_RUNS` (default 5) set the scale: `BENCH_UNITS=10000 BENCH_CASES=100`
 //! is the national scenario of 1,000,000 cases.
@@ -274,6 +277,25 @@ async fn bare_scan(store: &Store) -> Duration {
     t.elapsed()
 }
 
+/// A new empty database on the PostgreSQL server at `base`.
+async fn pg_database(base: &str) -> giaoban::config::Storage {
+    use sqlx::Connection;
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "bench_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    );
+    let mut admin = sqlx::PgConnection::connect(base).await.expect("BENCH_PG_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create the bench database");
+    let mut url = url::Url::parse(base).expect("BENCH_PG_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    giaoban::config::Storage::Postgres { url: url.to_string() }
+}
+
 /// Resident memory of this process (VmHWM: the peak), in MB.
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -303,7 +325,11 @@ async fn bench() {
         std::fs::write(&path, config_text(nginx.as_ref().map(|n| n.base.as_str()))).expect("config");
         let config = Config::load(&path).expect("valid config");
         steps.push(("config loaded", peak_rss_mb()));
-        let store = Store::open(&dir.path().join("giaoban.db")).await.expect("store");
+        let store = match std::env::var("BENCH_PG_URL") {
+            // A fresh database of the server for each run (BENCH_PG_URL: a superuser's URL).
+            Ok(base) => Store::connect(&pg_database(&base).await).await.expect("store"),
+            Err(_) => Store::open(&dir.path().join("giaoban.db")).await.expect("store"),
+        };
         let now = at("2024-09-19T18:00:00+07:00");
         let filter = Filter::default();
         match &nginx {
@@ -384,8 +410,13 @@ async fn bench() {
     };
     let scan = Some(("SQL scan", bare_sql));
     println!(
-        "giaoban pipeline benchmark: {units} units, 7 metrics, {per_unit} cases each ({} cases), sources: {}",
+        "giaoban pipeline benchmark: {units} units, 7 metrics, {per_unit} cases each ({} cases), storage: {}, sources: {}",
         units * per_unit,
+        if std::env::var("BENCH_PG_URL").is_ok() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         if http { "nginx on 127.0.0.1" } else { "files" }
     );
     report("collect: first pass", first, "< 1 s at 10k units, ratio >= 0.5", parse);

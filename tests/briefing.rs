@@ -501,7 +501,7 @@ fn a_task_from_the_chat_and_a_reply_with_progress_are_recorded() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let at = |s: &str| DateTime::parse_from_rfc3339(s).expect("instant").with_timezone(&Utc);
     runtime.block_on(async {
-        let store = giaoban::store::Store::open(&office.db()).await.expect("store");
+        let store = office.store().await;
         let refused = giaoban::jobs::briefing::add_task_from_chat(
             &config,
             &store,
@@ -785,7 +785,7 @@ fn a_reply_to_the_task_reminder_in_the_group_is_progress_on_its_task() {
         .expect("instant")
         .with_timezone(&Utc);
     runtime.block_on(async {
-        let store = giaoban::store::Store::open(&office.db()).await.expect("store");
+        let store = office.store().await;
         let reply = |unit: &'static str, id: i64, text: &'static str| {
             let (config, store) = (&config, &store);
             async move {

@@ -72,11 +72,7 @@ fn a_complainants_name_never_reaches_the_database() {
     submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
     office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
     office.ok(&["tick", "--at", "2024-09-19T08:00:00+07:00"]);
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(office.path().join("state")).expect("state dir") {
-        bytes.extend(std::fs::read(entry.expect("entry").path()).expect("read db file"));
-    }
-    let text = String::from_utf8_lossy(&bytes);
+    let text = office.stored_text();
     assert!(text.contains("KN-2024-031"), "the case itself is stored");
     for secret in ["Nguyễn Văn Bình", "0912 345 678", "Trần Thị Cúc"] {
         assert!(!text.contains(secret), "{secret} was stored");

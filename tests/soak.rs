@@ -349,7 +349,7 @@ fn killing_the_daemon_at_random_points_loses_nothing_and_repeats_at_most_one_mes
     }
     let twice: Vec<&String> = stored_counts.iter().filter(|(_, n)| **n > 1).map(|(h, _)| h).collect();
     let lost: Vec<&String> = owed.iter().filter(|h| !stored_counts.contains_key(*h)).collect();
-    let rejected = soak.count("SELECT COUNT(DISTINCT content_hash) FROM submissions WHERE accepted = 0");
+    let rejected = soak.count("SELECT COUNT(DISTINCT content_hash) FROM submissions WHERE NOT accepted");
 
     // Messages: nothing left pending; each sent row reached the group, at
     // most one extra copy per kill.

@@ -145,3 +145,91 @@ fn a_clean_stop_of_the_active_instance_hands_over_at_once() {
     );
     b.stop();
 }
+
+/// A PostgreSQL server of the test's own (the shared one cannot be stopped).
+struct OwnServer {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl OwnServer {
+    fn script(&self, action: &str) {
+        let ok = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-test-server"))
+            .args([action, self.dir.path().to_str().expect("utf-8")])
+            .status()
+            .expect("run scripts/pg-test-server");
+        assert!(ok.success(), "pg-test-server {action}");
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        self.script("stop");
+    }
+}
+
+#[test]
+fn losing_the_database_makes_the_active_instance_stand_by_and_it_heals_without_a_restart() {
+    if support::postgres().is_none() {
+        eprintln!("skipped on SQLite: needs PostgreSQL (tests/postgres.rs runs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-test-server"))
+        .args(["start", dir.path().to_str().expect("utf-8")])
+        .output()
+        .expect("start a server");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let server = OwnServer {
+        dir,
+        url: String::from_utf8_lossy(&out.stdout).trim().to_string(),
+    };
+    support::pg_admin(&server.url, "CREATE DATABASE office");
+    let db = support::pg_database_url(&server.url, "office");
+    let fake = FakeTelegram::start();
+    let port = free_port();
+    let office =
+        Office::new(&config(&fake, port).replace(r#"url = "sqlite://state/giaoban.db""#, &format!("url = \"{db}\"")));
+    let mut daemon = Daemon::start(&office, &[(TOKEN_ENV, TOKEN)]);
+    wait_health(port, "active and healthy", |h| {
+        h["role"] == "active" && h["healthy"] == true
+    });
+
+    // A message queued now waits for the courier's next pass (nothing wakes it).
+    support::pg_admin(
+        &db,
+        "INSERT INTO outbox (key, kind, text, planned_at, not_before)
+         VALUES ('while-away', 'admin', 'Tin gửi sau khi cơ sở dữ liệu trở lại', '2024-09-05T02:00:00.000Z', '2024-09-05T02:00:00.000Z')",
+    );
+    server.script("pause");
+    let down = wait_health(port, "the database unreachable", |h| {
+        h["healthy"] == false && h["database"]["reachable"] == false
+    });
+    assert!(down["database"]["error"].is_string(), "{down}");
+    daemon.wait_log("lost the active role");
+    wait_health(port, "standing by while the database is away", |h| {
+        h["role"] == "standby"
+    });
+    assert!(fake.messages().is_empty(), "nothing was sent before the outage");
+
+    server.script("resume");
+    let back = wait_health(port, "active and healthy again", |h| {
+        h["role"] == "active" && h["healthy"] == true
+    });
+    assert_eq!(back["database"]["writable"], true, "{back}");
+    assert!(back["database"]["last_write_error"].is_null(), "{back}");
+    // The same process delivers again: no restart.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.messages().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the queued message is delivered after the database is back"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        fake.messages()[0].text.as_deref(),
+        Some("Tin gửi sau khi cơ sở dữ liệu trở lại")
+    );
+    assert!(daemon.stop().success());
+}

@@ -677,9 +677,14 @@ fn the_token_never_appears_in_logs_errors_or_the_database() {
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
+    // A second office of its own (on PostgreSQL: a database of its own).
     let config = std::fs::read_to_string(&office.config)
         .expect("config")
-        .replace(&fake.url, &format!("http://127.0.0.1:{port}"));
+        .replace(&fake.url, &format!("http://127.0.0.1:{port}"))
+        .replace(
+            &format!("url = \"{}\"", office.storage_url()),
+            r#"url = "sqlite://state/giaoban.db""#,
+        );
     let unreachable = Office::new(&config);
     run(&unreachable, &["tick", "--at", "2024-09-16T08:00:00+07:00"]);
     run(&unreachable, &["status", "--at", "2024-09-16T08:00:00+07:00"]);

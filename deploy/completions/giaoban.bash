@@ -46,6 +46,9 @@ _giaoban() {
             giaoban,meetings)
                 cmd="giaoban__subcmd__meetings"
                 ;;
+            giaoban,migrate-data)
+                cmd="giaoban__subcmd__migrate__subcmd__data"
+                ;;
             giaoban,run)
                 cmd="giaoban__subcmd__run"
                 ;;
@@ -94,6 +97,9 @@ _giaoban() {
             giaoban__subcmd__help,meetings)
                 cmd="giaoban__subcmd__help__subcmd__meetings"
                 ;;
+            giaoban__subcmd__help,migrate-data)
+                cmd="giaoban__subcmd__help__subcmd__migrate__subcmd__data"
+                ;;
             giaoban__subcmd__help,run)
                 cmd="giaoban__subcmd__help__subcmd__run"
                 ;;
@@ -119,7 +125,7 @@ _giaoban() {
 
     case "${cmd}" in
         giaoban)
-            opts="-h -V --config --help --version run check collect tick deliver status summary cases meetings tasks template demo backup completions man help"
+            opts="-h -V --config --help --version run check collect tick deliver status summary cases meetings tasks template demo backup migrate-data completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,7 +297,7 @@ _giaoban() {
             return 0
             ;;
         giaoban__subcmd__help)
-            opts="run check collect tick deliver status summary cases meetings tasks template demo backup completions man help"
+            opts="run check collect tick deliver status summary cases meetings tasks template demo backup migrate-data completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +450,20 @@ _giaoban() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        giaoban__subcmd__help__subcmd__migrate__subcmd__data)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         giaoban__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -554,6 +574,32 @@ _giaoban() {
             fi
             case "${prev}" in
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        giaoban__subcmd__migrate__subcmd__data)
+            opts="-h --from --to --json --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -55,6 +55,13 @@ pub async fn render(state: &OpsState, now: DateTime<Utc>) -> Result<String, Stor
     let scheduler_up = state.vitals.next_firings().await.is_some();
     m.family("giaoban_scheduler_up", "gauge", "1 while the scheduler runs.");
     m.sample("giaoban_scheduler_up", &[], if scheduler_up { 1.0 } else { 0.0 });
+    let active = state.vitals.role() == super::Role::Active;
+    m.family(
+        "giaoban_active",
+        "gauge",
+        "1 while this process is the active instance (0: standby, waiting for the lock).",
+    );
+    m.sample("giaoban_active", &[], if active { 1.0 } else { 0.0 });
     m.family(
         "giaoban_start_time_seconds",
         "gauge",

@@ -204,6 +204,48 @@ impl Office {
         Office { dir, config: path, pg }
     }
 
+    /// The office's store, opened by the library (for tests that call it directly).
+    pub async fn store(&self) -> giaoban::store::Store {
+        let storage = giaoban::config::Storage::parse(&self.storage_url(), self.path()).expect("storage URL");
+        giaoban::store::Store::connect(&storage).await.expect("store")
+    }
+
+    /// Every text and binary value stored in the office's database, one per
+    /// line: what a test looks through for data that must never be stored.
+    /// On SQLite also the raw bytes of its files (the WAL and free pages too).
+    pub fn stored_text(&self) -> String {
+        let mut out = String::new();
+        if self.pg.is_none() {
+            for entry in std::fs::read_dir(self.path().join("state")).expect("state dir") {
+                let bytes = std::fs::read(entry.expect("entry").path()).expect("read db file");
+                out.push_str(&String::from_utf8_lossy(&bytes));
+            }
+            return out;
+        }
+        use sqlx::Row;
+        let tables: Vec<String> = self
+            .sql(
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
+                 AND table_name <> '_sqlx_migrations'",
+            )
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect();
+        for table in tables {
+            for row in self.sql(&format!("SELECT * FROM \"{table}\"")) {
+                for i in 0..row.len() {
+                    if let Ok(text) = row.try_get::<String, _>(i) {
+                        out.push_str(&text);
+                    } else if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                        out.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+
     /// The storage URL of this office's database.
     pub fn storage_url(&self) -> String {
         match &self.pg {
