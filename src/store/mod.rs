@@ -258,6 +258,19 @@ impl Store {
             path: PathBuf::from(&place),
             source,
         })?;
+        if backend == Backend::Postgres {
+            // One connection first, bounded, so an unreachable server or a
+            // refused login is reported as itself, not as a pool timeout.
+            use sqlx::{ConnectOptions, Connection};
+            let first = tokio::time::timeout(Duration::from_secs(10), options.connect())
+                .await
+                .map_err(|_| StoreError::Refused(format!("cannot open database {place}: no answer within 10 s")))?
+                .map_err(|source| StoreError::Open {
+                    path: PathBuf::from(&place),
+                    source,
+                })?;
+            let _ = first.close().await;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
