@@ -315,6 +315,8 @@ async fn bench() {
     let (mut status, mut overdue, mut summary) = (Vec::new(), Vec::new(), Vec::new());
     let (mut bare_parse, mut bare_cond, mut bare_sql) = (Vec::new(), Vec::new(), Vec::new());
     let http = std::env::var("BENCH_NGINX").is_ok_and(|v| v == "1");
+    // The peak after each step (VmHWM only grows): which step set it.
+    let mut steps: Vec<(&str, f64)> = Vec::new();
     for _ in 0..runs {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("giaoban.toml");
@@ -322,6 +324,7 @@ async fn bench() {
         let nginx = http.then(|| Nginx::start(dir.path()));
         std::fs::write(&path, config_text(nginx.as_ref().map(|n| n.base.as_str()))).expect("config");
         let config = Config::load(&path).expect("valid config");
+        steps.push(("config loaded", peak_rss_mb()));
         let store = match std::env::var("BENCH_PG_URL") {
             // A fresh database of the server for each run (BENCH_PG_URL: a superuser's URL).
             Ok(base) => Store::connect(&pg_database(&base).await).await.expect("store"),
@@ -347,6 +350,7 @@ async fn bench() {
             .await
             .expect("collect");
         first.push(t.elapsed());
+        steps.push(("first pass", peak_rss_mb()));
         assert_eq!(outcomes.len(), units);
 
         let t = Instant::now();
@@ -354,6 +358,7 @@ async fn bench() {
             .await
             .expect("collect");
         unchanged.push(t.elapsed());
+        steps.push(("unchanged pass", peak_rss_mb()));
         bare_sql.push(bare_scan(&store).await);
 
         // The end of grace: late alert over a tenth of the units, the summary
@@ -363,6 +368,7 @@ async fn bench() {
             .await
             .expect("tick");
         tick_grace.push(t.elapsed());
+        steps.push(("tick at the end of grace", peak_rss_mb()));
         assert!(queued.iter().any(|n| n.kind.as_str() == "summary"));
 
         let t = Instant::now();
@@ -390,6 +396,7 @@ async fn bench() {
             .expect("summary");
         drop(conn);
         summary.push(t.elapsed());
+        steps.push(("views and summary", peak_rss_mb()));
         store.close().await;
         drop(nginx);
     }
@@ -420,6 +427,12 @@ async fn bench() {
     report("cases --overdue", overdue, "< 300 ms", scan);
     report("summary with XLSX and chart", summary, "< 1 s", scan);
     println!("peak resident memory {:.0} MB (target < 150 MB)", peak_rss_mb());
+    let first_run: Vec<String> = steps
+        .iter()
+        .take(5)
+        .map(|(step, mb)| format!("{step} {mb:.0} MB"))
+        .collect();
+    println!("peak after each step of the first run: {}", first_run.join(", "));
 }
 
 fn main() {

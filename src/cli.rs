@@ -385,13 +385,14 @@ pub fn cases_table(config: &Config, rows: &[crate::jobs::CaseRow], at: DateTime<
     .into_iter()
     .map(String::from)
     .collect();
+    let units = r.units_by_id();
     let mut table: Vec<Vec<String>> = rows
         .iter()
         .map(|c| {
             let label = crate::domain::case::rule_for(&r.case_rules, &c.kind, c.received_on)
                 .map_or(c.kind.clone(), |rule| rule.label.clone());
             vec![
-                r.unit(&c.unit).map_or(c.unit.clone(), |u| u.name.clone()),
+                units.get(c.unit.as_str()).map_or(c.unit.clone(), |u| u.name.clone()),
                 c.reference.clone(),
                 label,
                 case_state_word(c.state, en).to_string(),

@@ -308,7 +308,14 @@ fn main() -> ExitCode {
         _ => Default::default(),
     };
     daemon::init_logging(&log_settings, matches!(cli.command, Command::Run));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if matches!(cli.command, Command::Run) {
+        // The daemon mostly waits (the scheduler, the courier, long polling):
+        // one worker and a small blocking pool keep it small at rest; a
+        // collection pass's reads and SQLite have their own threads.
+        builder.worker_threads(1).max_blocking_threads(8);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("giaoban: cannot start the runtime: {e}");

@@ -137,6 +137,40 @@ fn a_published_report_is_stored_and_an_unchanged_one_is_not_downloaded_again() {
 }
 
 #[test]
+fn a_pass_where_nothing_changed_writes_nothing_and_last_collect_keeps_its_first_time() {
+    let district = District::start();
+    let office = office(&district);
+    district.serve(
+        JSON_PATH,
+        vec![Reply::with_etag(
+            figures("an-phu", "2024-9M", "2024-09-17T15:20:00+07:00", 8651, 7187),
+            "\"v1\"",
+        )],
+    );
+    let collect_at = |at: &str| {
+        office.ok(&[
+            "collect", "--report", "9m", "--period", "2024-9M", "--unit", "an-phu", "--at", at,
+        ])
+    };
+    collect_at("2024-09-17T09:00:00+07:00");
+    collect_at("2024-09-17T10:00:00+07:00");
+    let since = status_of(&office, "an-phu")["last_collect"].clone();
+    assert_eq!(since["outcome"], "unchanged");
+    assert_eq!(since["at"], "2024-09-17T03:00:00Z");
+    // A third pass answered 304 again: the same outcome, so its row is not
+    // rewritten (at 10,000 units an unchanged pass wrote 10,000 rows).
+    let out = collect_at("2024-09-17T11:00:00+07:00");
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(district.seen(JSON_PATH).len(), 3);
+    let unit = status_of(&office, "an-phu");
+    assert_eq!(
+        unit["last_collect"], since,
+        "the unchanged pass rewrote the unit's result"
+    );
+    assert_eq!(unit["revisions"], 1);
+}
+
+#[test]
 fn a_report_not_yet_published_is_not_found_without_an_error() {
     let district = District::start();
     let office = office(&district);

@@ -10,6 +10,7 @@ pub mod json;
 pub mod table;
 pub mod xlsx;
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -180,14 +181,14 @@ pub fn targets<'a>(
 /// One collection pass at `now` over the filter's report-periods and units,
 /// reading up to `[collection] concurrency` units at once; outcomes come back
 /// in config order.
-pub async fn collect(
-    config: &Config,
+pub async fn collect<'a>(
+    config: &'a Config,
     store: &Store,
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Vec<UnitOutcome>, CollectError> {
-    // Futures built in a loop and joined (not a stream combinator), so the
-    // pass stays `Send` for the scheduler; a semaphore bounds the concurrency.
+    // A semaphore bounds the fetching; the units waiting for the writer hold
+    // no permit, so the writer's batches fill while the next units are read.
     let permits = tokio::sync::Semaphore::new(config.collection.concurrency.max(1));
     let permits = &permits;
     let mut work = Vec::new();
@@ -207,6 +208,19 @@ pub async fn collect(
         .map(|(id, report)| (id, fingerprint(config, report)))
         .collect();
     let fingerprints = &fingerprints;
+    // What is stored of each report-period, read once for the pass (a few
+    // statements, not two per unit): the last file of every unit, the
+    // validators kept and the last collection results.
+    let mut known: BTreeMap<(&str, Period), Known> = BTreeMap::new();
+    {
+        let mut conn = store.read().await?;
+        for (report, period, _) in &work {
+            if let std::collections::btree_map::Entry::Vacant(slot) = known.entry((report.id.as_str(), *period)) {
+                slot.insert(Known::read(&mut conn, &report.id, &period.label()).await?);
+            }
+        }
+    }
+    let known = &known;
     // Shared with the parsing threads, copied once per pass.
     let regime = std::sync::Arc::new(config.regime.clone());
     let regime = &regime;
@@ -217,57 +231,81 @@ pub async fn collect(
     let writer = write_loop(store, queue);
     let passes = async move {
         let sender = &sender;
-        let mut passes = Vec::with_capacity(work.len());
-        for (report, period, unit) in work {
-            passes.push(async move {
-                let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
-                let _permit = permits.acquire().await;
-                let claim = Claim::take(store, &report.id, period, unit);
-                let (outcome, http_status) = match (config.sources.get(unit), &claim) {
-                    (None, _) => (Outcome::NoSource, None),
-                    (Some(_), None) => (Outcome::Busy, None),
-                    (Some(source), Some(_)) => {
-                        let pass = Pass {
-                            regime: regime.clone(),
-                            judged_by,
-                            force: filter.force,
-                            now,
-                        };
-                        collect_one(config, store, sender, report, period, unit, source, &pass).await?
-                    }
-                };
-                drop(claim);
-                let outcome = match outcome {
-                    Outcome::Failed { error } => Outcome::Failed {
-                        error: crate::config::scrub(&error).into_owned(),
-                    },
-                    other => other,
-                };
-                if !matches!(outcome, Outcome::NoSource | Outcome::Busy) {
-                    let result = subs::CollectResult {
-                        unit: unit.to_string(),
-                        at: now,
-                        outcome: outcome.as_str().to_string(),
-                        detail: outcome.detail(),
-                        http_status,
+        let unit_pass = move |(report, period, unit): (&'a Report, Period, &'a str)| async move {
+            let judged_by = fingerprints.get(report.id.as_str()).map_or("", String::as_str);
+            let stored = known.get(&(report.id.as_str(), period));
+            let permit = permits.acquire().await.ok();
+            let claim = Claim::take(store, &report.id, period, unit);
+            let (outcome, http_status) = match (config.sources.get(unit), &claim) {
+                (None, _) => (Outcome::NoSource, None),
+                (Some(_), None) => (Outcome::Busy, None),
+                (Some(source), Some(_)) => {
+                    let pass = Pass {
+                        regime: Some(regime.clone()),
+                        judged_by,
+                        force: filter.force,
+                        now,
                     };
-                    let job = WriteJob::Result {
-                        report: &report.id,
-                        period: period.label(),
-                        result,
-                    };
-                    sender.send(job).await.map_err(|_| writer_gone())?;
+                    let stored = stored.map(|k| k.of(unit)).unwrap_or_default();
+                    collect_one(config, sender, report, period, unit, source, stored, &pass, permit).await?
                 }
-                Ok::<_, CollectError>(UnitOutcome {
-                    report: report.id.clone(),
-                    period,
-                    unit: unit.to_string(),
-                    outcome,
-                    http_status,
-                })
+            };
+            drop(claim);
+            let outcome = match outcome {
+                Outcome::Failed { error } => Outcome::Failed {
+                    error: crate::config::scrub(&error).into_owned(),
+                },
+                other => other,
+            };
+            let result = subs::CollectResult {
+                unit: unit.to_string(),
+                at: now,
+                outcome: outcome.as_str().to_string(),
+                detail: outcome.detail(),
+                http_status,
+            };
+            // Written only when it differs from the stored one: a pass
+            // where nothing changed writes nothing, and `last_collect`
+            // keeps the time this outcome was first met.
+            let same = stored.and_then(|k| k.results.get(unit)).is_some_and(|r| {
+                r.outcome == result.outcome && r.detail == result.detail && r.http_status == http_status
             });
+            if !matches!(outcome, Outcome::NoSource | Outcome::Busy) && !same {
+                let job = WriteJob::Result {
+                    report: &report.id,
+                    period: period.label(),
+                    result,
+                };
+                sender.send(job).await.map_err(|_| writer_gone())?;
+            }
+            Ok::<_, CollectError>(UnitOutcome {
+                report: report.id.clone(),
+                period,
+                unit: unit.to_string(),
+                outcome,
+                http_status,
+            })
+        };
+        // A bounded set of units in flight (enough to fill a write batch),
+        // not a future for every unit of the office held at once.
+        let in_flight = config.collection.concurrency.max(1) + WRITE_BATCH;
+        let mut outcomes: Vec<Option<Result<UnitOutcome, CollectError>>> = (0..work.len()).map(|_| None).collect();
+        let mut waiting = work.into_iter().enumerate();
+        let mut running = futures_util::stream::FuturesUnordered::new();
+        let indexed = |(i, w)| {
+            let f = unit_pass(w);
+            async move { (i, f.await) }
+        };
+        for next in waiting.by_ref().take(in_flight) {
+            running.push(indexed(next));
         }
-        futures_util::future::join_all(passes).await
+        while let Some((i, outcome)) = futures_util::StreamExt::next(&mut running).await {
+            outcomes[i] = Some(outcome);
+            if let Some(next) = waiting.next() {
+                running.push(indexed(next));
+            }
+        }
+        outcomes.into_iter().flatten().collect::<Vec<_>>()
     };
     let (outcomes, written) = tokio::join!(passes, writer);
     // The writer's own error first: a pass whose write it dropped only knows
@@ -278,6 +316,9 @@ pub async fn collect(
 
 /// How many writes one transaction of a pass's writer commits at most.
 const WRITE_BATCH: usize = 512;
+
+/// JSON files up to this size are parsed on the pass's own task.
+const INLINE_PARSE_BYTES: usize = 64 * 1024;
 
 /// A write a collection pass hands to its writer.
 enum WriteJob<'a> {
@@ -299,8 +340,9 @@ fn writer_gone() -> CollectError {
 }
 
 /// The pass's one writer: takes the writes queued so far (at most
-/// [`WRITE_BATCH`]) and commits them in one transaction, until every pass is
-/// done. Outcomes are answered only after the commit.
+/// [`WRITE_BATCH`]) and commits them in one transaction, with many-row
+/// statements, until every pass is done. Outcomes are answered only after
+/// the commit.
 async fn write_loop(store: &Store, mut queue: tokio::sync::mpsc::Receiver<WriteJob<'_>>) -> Result<(), CollectError> {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
@@ -310,26 +352,71 @@ async fn write_loop(store: &Store, mut queue: tokio::sync::mpsc::Receiver<WriteJ
                 Err(_) => break,
             }
         }
-        let mut tx = store.write().await?;
-        let mut replies = Vec::with_capacity(batch.len());
+        let mut files = Vec::new();
+        let mut replies = Vec::new();
+        let mut results: BTreeMap<(&str, String), Vec<subs::CollectResult>> = BTreeMap::new();
         for job in batch {
             match job {
                 WriteJob::File { prepared, reply } => {
-                    let outcome = apply(&mut tx, &prepared).await?;
-                    replies.push((reply, outcome));
+                    files.push(prepared);
+                    replies.push(reply);
                 }
                 WriteJob::Result { report, period, result } => {
-                    subs::set_collect_result(&mut tx, report, &period, &result).await?;
+                    results.entry((report, period)).or_default().push(result);
                 }
             }
         }
+        let mut tx = store.write().await?;
+        let prepared: Vec<&Prepared<'_>> = files.iter().map(|p| &**p).collect();
+        let outcomes = apply(&mut tx, &prepared).await?;
+        for ((report, period), rows) in &results {
+            let rows: Vec<&subs::CollectResult> = rows.iter().collect();
+            subs::set_collect_results(&mut tx, report, period, &rows).await?;
+        }
         tx.commit().await?;
-        for (reply, outcome) in replies {
+        for (reply, outcome) in replies.into_iter().zip(outcomes) {
             // A pass that stopped waiting has nothing left to tell.
             let _ = reply.send(outcome);
         }
     }
     Ok(())
+}
+
+/// What is stored of one report-period when a pass starts.
+#[derive(Default)]
+struct Known {
+    seen: HashMap<String, subs::LastSeen>,
+    validators: HashMap<String, (String, subs::Validators)>,
+    results: HashMap<String, subs::CollectResult>,
+}
+
+/// What is stored of one unit: its last file, the validators kept (with the
+/// hash of the URL that sent them).
+#[derive(Default)]
+struct Stored {
+    before: Option<subs::LastSeen>,
+    validators: Option<(String, subs::Validators)>,
+}
+
+impl Known {
+    async fn read(conn: &mut crate::store::Conn, report: &str, period: &str) -> Result<Known, StoreError> {
+        Ok(Known {
+            seen: subs::last_seen_by_unit(conn, report, period, None).await?,
+            validators: subs::source_validators_by_unit(conn, report, period).await?,
+            results: subs::collect_results(conn, report, period)
+                .await?
+                .into_iter()
+                .map(|r| (r.unit.clone(), r))
+                .collect(),
+        })
+    }
+
+    fn of(&self, unit: &str) -> Stored {
+        Stored {
+            before: self.seen.get(unit).cloned(),
+            validators: self.validators.get(unit).cloned(),
+        }
+    }
 }
 
 /// Parses a file in `format` for `report`, within `limits`.
@@ -373,7 +460,8 @@ pub fn fingerprint(config: &Config, report: &Report) -> String {
 
 /// What one unit's collection needs to know of its pass.
 struct Pass<'a> {
-    regime: std::sync::Arc<Regime>,
+    /// The regime shared with the parsing threads (none: copied when needed).
+    regime: Option<std::sync::Arc<Regime>>,
     /// The report's [`fingerprint`].
     judged_by: &'a str,
     force: bool,
@@ -383,22 +471,20 @@ struct Pass<'a> {
 #[allow(clippy::too_many_arguments)]
 async fn collect_one<'a>(
     config: &'a Config,
-    store: &Store,
     writer: &tokio::sync::mpsc::Sender<WriteJob<'a>>,
     report: &'a Report,
     period: Period,
     unit: &'a str,
     source: &Source,
+    stored: Stored,
     pass: &Pass<'a>,
+    fetching: Option<tokio::sync::SemaphorePermit<'_>>,
 ) -> Result<(Outcome, Option<u16>), CollectError> {
     let (force, fingerprint) = (pass.force, pass.judged_by);
     let limit = config.collection.max_body_bytes;
-    let period_label = period.label();
     // Seen before and judged under this config (an accepted file stays in force).
     let settled = |last: &subs::LastSeen| last.accepted || last.fingerprint.as_deref() == Some(fingerprint);
-    let mut conn = store.read().await?;
-    let before = subs::last_seen(&mut conn, &report.id, &period_label, unit).await?;
-    drop(conn);
+    let Stored { before, validators } = stored;
     // A conditional request only when a "not modified" would settle the unit.
     let conditional = !force && before.as_ref().is_none_or(settled);
     // For an HTTP source: the URL's hash and the validators to keep once the
@@ -425,14 +511,16 @@ async fn collect_one<'a>(
         SourceLocation::Http { url } => {
             let filled = fill_template(url, unit, &report.id, period);
             let url_hash = hex(&Sha256::digest(filled.as_bytes()));
-            let mut conn = store.read().await?;
-            let validators = subs::source_validators(&mut conn, &report.id, &period_label, unit, &url_hash).await?;
-            drop(conn);
+            // Kept for this URL only: another URL's validators mean nothing here.
+            let validators = validators
+                .as_ref()
+                .filter(|(hash, _)| *hash == url_hash)
+                .map(|(_, v)| v);
             let request = http::Request {
                 url: &filled,
                 source,
                 base_dir: &config.base_dir,
-                validators: validators.as_ref().filter(|_| conditional),
+                validators: validators.filter(|_| conditional),
             };
             match http::fetch(&config.collection, &request).await {
                 Ok(http::Answer::NotModified) => return Ok((Outcome::Unchanged, Some(304))),
@@ -457,7 +545,17 @@ async fn collect_one<'a>(
         before,
         cache,
     };
-    let prepared = judge(config, report, period, unit, read, pass).await;
+    let mut prepared = judge(config, report, period, unit, read, pass).await;
+    // The same validators as kept: nothing to keep either.
+    if prepared.cache.is_some() && prepared.cache == validators {
+        prepared.cache = None;
+    }
+    if prepared.judged.is_none() && prepared.cache.is_none() {
+        // The file already seen, nothing to keep: no write at all.
+        return Ok((Outcome::Unchanged, http_status));
+    }
+    // Read and judged: the next unit may fetch while this one waits to be stored.
+    drop(fetching);
     let (reply, answer) = tokio::sync::oneshot::channel();
     let job = WriteJob::File {
         prepared: Box::new(prepared),
@@ -522,7 +620,8 @@ pub async fn record_file(
         cache: None,
     };
     let pass = Pass {
-        regime: std::sync::Arc::new(config.regime.clone()),
+        // Copied only if the file is parsed off the runtime (a workbook).
+        regime: None,
         judged_by: &judged_by,
         force: false,
         now,
@@ -607,18 +706,28 @@ async fn judge<'a>(
         return prepared;
     }
 
-    // Off the async runtime: a big workbook takes CPU time, not a worker.
     let limits = table::Limits::from(&config.collection);
-    // The report is found again in the shared regime, not cloned: a report
-    // lists every unit it expects, and a copy per unit was quadratic.
-    let (report_id, owned_regime) = (report.id.clone(), pass.regime.clone());
     let bytes = fetched.bytes;
-    let parsed = tokio::task::spawn_blocking(move || match owned_regime.report(&report_id) {
-        Some(report) => parse(format, &bytes, report, &owned_regime, limits),
-        None => Err(format!("no report '{report_id}' in the config")),
-    })
-    .await
-    .unwrap_or_else(|e| Err(format!("the file could not be parsed ({e})")));
+    let parsed = if format == Format::Json && bytes.len() <= INLINE_PARSE_BYTES {
+        // A small JSON file parses in microseconds: a hop to a blocking
+        // thread would cost more than the parse.
+        parse(format, &bytes, report, &config.regime, limits)
+    } else {
+        // Off the async runtime: a big workbook takes CPU time, not a worker.
+        // The report is found again in the shared regime, not cloned: a
+        // report lists every unit it expects, and a copy per unit was quadratic.
+        let owned_regime = pass
+            .regime
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::new(config.regime.clone()));
+        let report_id = report.id.clone();
+        tokio::task::spawn_blocking(move || match owned_regime.report(&report_id) {
+            Some(report) => parse(format, &bytes, report, &owned_regime, limits),
+            None => Err(format!("no report '{report_id}' in the config")),
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the file could not be parsed ({e})")))
+    };
     let declared = parsed
         .as_ref()
         .ok()
@@ -663,84 +772,127 @@ async fn store_now(store: &Store, prepared: &Prepared<'_>) -> Result<Outcome, Co
         return Ok(Outcome::Unchanged);
     }
     let mut tx = store.write().await?;
-    let outcome = apply(&mut tx, prepared).await?;
+    let outcome = apply(&mut tx, &[prepared]).await?.pop().unwrap_or(Outcome::Unchanged);
     tx.commit().await?;
     Ok(outcome)
 }
 
-/// Stores a prepared file inside the caller's write transaction: a new
-/// revision, a rejection kept with its error, or nothing when it is the file
-/// already seen. The last file seen is read again under the write lock, so
-/// two passes reading the same new file at once store it once.
-async fn apply(tx: &mut crate::store::Conn, p: &Prepared<'_>) -> Result<Outcome, StoreError> {
-    let (report, unit, period_label) = (p.report, p.unit, p.period.as_str());
-    let Some(judged) = &p.judged else {
-        keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
-        return Ok(Outcome::Unchanged);
-    };
-    let last = subs::last_seen(tx, &report.id, period_label, unit).await?;
-    // Unchanged meanwhile, or (forced or re-judged) the same file accepted
-    // again: no new revision.
-    let same_accepted = judged.verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == p.hash && l.accepted);
-    if p.unchanged(&last) || same_accepted {
-        keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
-        return Ok(Outcome::Unchanged);
+/// Stores prepared files (each of a different unit) inside the caller's
+/// write transaction: for each a new revision, a rejection kept with its
+/// error, or nothing when it is the file already seen; outcomes in the
+/// order of `files`. The last file seen is read again under the write lock,
+/// so two processes reading the same new file at once store it once. A few
+/// statements per report-period, not several per file.
+async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<Vec<Outcome>, StoreError> {
+    let mut outcomes = vec![Outcome::Unchanged; files.len()];
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, p) in files.iter().enumerate() {
+        groups
+            .entry((p.report.id.as_str(), p.period.as_str()))
+            .or_default()
+            .push(i);
     }
-    let submitted_at = judged.submitted_at;
-    let new = NewSubmission {
-        report: &report.id,
-        period: period_label,
-        unit,
-        content_hash: &p.hash,
-        submitted_at,
-        collected_at: p.now,
-        source: &judged.source,
-        format: judged.format,
-        fingerprint: p.fingerprint,
-    };
-    let outcome = match &judged.verdict {
-        Ok((metrics, reported_cases, task_reports)) => {
-            let revision = subs::insert_accepted(tx, &new, metrics).await?;
-            cases::record(tx, unit, &report.id, period_label, submitted_at, reported_cases).await?;
+    for ((report_id, period), members) in groups {
+        let judged: Vec<&str> = members
+            .iter()
+            .filter(|&&i| files[i].judged.is_some())
+            .map(|&i| files[i].unit)
+            .collect();
+        let last = if judged.is_empty() {
+            HashMap::new()
+        } else {
+            subs::last_seen_by_unit(tx, report_id, period, Some(&judged)).await?
+        };
+        let mut accepted = Vec::new();
+        for &i in &members {
+            let p = files[i];
+            let Some(judged) = &p.judged else { continue };
+            let last = last.get(p.unit).cloned();
+            // Unchanged meanwhile, or (forced or re-judged) the same file
+            // accepted again: no new revision.
+            let same_accepted =
+                judged.verdict.is_ok() && last.as_ref().is_some_and(|l| l.content_hash == p.hash && l.accepted);
+            if p.unchanged(&last) || same_accepted {
+                continue;
+            }
+            match &judged.verdict {
+                Ok((metrics, _, _)) => accepted.push((i, p.new_submission(judged), metrics)),
+                Err(error) => {
+                    subs::insert_rejected(tx, &p.new_submission(judged), error).await?;
+                    outcomes[i] = Outcome::Rejected { error: error.clone() };
+                }
+            }
+        }
+        let rows: Vec<_> = accepted.iter().map(|(_, new, metrics)| (new, *metrics)).collect();
+        let revisions = subs::insert_accepted_many(tx, &rows).await?;
+        for (i, new, _) in &accepted {
+            let p = files[*i];
+            let Some(Judged {
+                verdict: Ok((_, reported_cases, task_reports)),
+                submitted_at,
+                ..
+            }) = &p.judged
+            else {
+                continue;
+            };
+            let revision = *revisions
+                .get(p.unit)
+                .ok_or_else(|| StoreError::Corrupt(format!("no revision stored for unit '{}'", p.unit)))?;
+            cases::record(tx, p.unit, report_id, period, *submitted_at, reported_cases).await?;
             let progress: Vec<crate::domain::briefing::Progress> = task_reports
                 .iter()
                 .map(|t| crate::domain::briefing::Progress {
                     task: t.id.clone(),
-                    unit: Some(unit.to_string()),
+                    unit: Some(p.unit.to_string()),
                     status: t.status,
                     note: t.note.clone(),
-                    at: submitted_at,
+                    at: *submitted_at,
                 })
                 .collect();
             let source = crate::store::briefing::ProgressSource::Submission {
-                report: &report.id,
-                period: period_label,
+                report: report_id,
+                period,
             };
             crate::store::briefing::record_progress(tx, &progress, source).await?;
-            Outcome::NewRevision { revision, submitted_at }
+            outcomes[*i] = Outcome::NewRevision {
+                revision,
+                submitted_at: new.submitted_at,
+            };
         }
-        Err(error) => {
-            subs::insert_rejected(tx, &new, error).await?;
-            Outcome::Rejected { error: error.clone() }
+        let kept: Vec<subs::KeptValidators<'_>> = members
+            .iter()
+            .filter_map(|&i| {
+                files[i]
+                    .cache
+                    .as_ref()
+                    .map(|(url_hash, validators)| subs::KeptValidators {
+                        unit: files[i].unit,
+                        url_hash,
+                        validators,
+                    })
+            })
+            .collect();
+        if let Some(&first) = members.first() {
+            subs::set_source_validators_many(tx, report_id, period, &kept, files[first].now).await?;
         }
-    };
-    keep_validators(tx, p.cache.as_ref(), report, period_label, unit, p.now).await?;
-    Ok(outcome)
+    }
+    Ok(outcomes)
 }
 
-/// Keeps the validators an HTTP source sent with the file just handled.
-async fn keep_validators(
-    conn: &mut crate::store::Conn,
-    cache: Option<&(String, subs::Validators)>,
-    report: &Report,
-    period: &str,
-    unit: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if let Some((url_hash, validators)) = cache {
-        subs::set_source_validators(conn, &report.id, period, unit, url_hash, validators, now).await?;
+impl<'a> Prepared<'a> {
+    fn new_submission<'b>(&'b self, judged: &'b Judged) -> NewSubmission<'b> {
+        NewSubmission {
+            report: &self.report.id,
+            period: &self.period,
+            unit: self.unit,
+            content_hash: &self.hash,
+            submitted_at: judged.submitted_at,
+            collected_at: self.now,
+            source: &judged.source,
+            format: judged.format,
+            fingerprint: self.fingerprint,
+        }
     }
-    Ok(())
 }
 
 /// The time a submission counts as sent: the first declared time — the one
@@ -769,7 +921,14 @@ pub fn submission_time(
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // Twice per unit and pass: no string per byte.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]

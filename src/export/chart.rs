@@ -19,6 +19,10 @@ use crate::domain::summary::Summary;
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "giaoban-sans";
 
+/// Units one chart shows at most: beyond about this many, bars and names
+/// overlap on a phone (and drawing ten thousand took most of a second).
+pub const CHART_UNITS: usize = 40;
+
 /// Bar colours: on time, late; the province's line.
 pub const ON_TIME_BAR: RGBColor = RGBColor(46, 117, 182);
 pub const LATE: RGBColor = RGBColor(237, 125, 49);
@@ -93,6 +97,28 @@ pub fn summary_chart(regime: &Regime, report: &Report, s: &Summary) -> Result<Ve
     Ok(std::fs::read(&path)?)
 }
 
+/// The rows a chart draws: every one, or beyond [`CHART_UNITS`] the ones
+/// with no value of the main indicator (`main`) or the lowest values, kept in
+/// the summary's order.
+pub fn shown_rows(s: &Summary, main: Option<usize>) -> Vec<usize> {
+    let value_of = |i: usize| main.and_then(|idx| s.rows[i].indicators.get(idx).copied().flatten());
+    let mut shown: Vec<usize> = (0..s.rows.len()).collect();
+    if shown.len() > CHART_UNITS {
+        shown.sort_by(|&a, &b| {
+            match (value_of(a), value_of(b)) {
+                (None, None) => std::cmp::Ordering::Equal,
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) => x.total_cmp(&y),
+            }
+            .then(a.cmp(&b))
+        });
+        shown.truncate(CHART_UNITS);
+        shown.sort_unstable();
+    }
+    shown
+}
+
 fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -> Result<(), ExportError> {
     let en = regime.language.is_english();
     let lang = regime.language;
@@ -122,14 +148,14 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
         .iter()
         .position(|i| i.format == IndicatorFormat::Percent)
         .or(if report.indicators.is_empty() { None } else { Some(0) });
-    let n = s.rows.len().max(1);
+    let value_of = |r: &crate::domain::summary::UnitRow| main.and_then(|idx| r.indicators.get(idx).copied().flatten());
+    let shown = shown_rows(s, main);
+    let rows: Vec<&crate::domain::summary::UnitRow> = shown.iter().map(|&i| &s.rows[i]).collect();
+    let more = s.rows.len() - rows.len();
+    let n = rows.len().max(1);
     if let Some(idx) = main {
         let ind = &report.indicators[idx];
-        let values: Vec<Option<f64>> = s
-            .rows
-            .iter()
-            .map(|r| r.indicators.get(idx).copied().flatten())
-            .collect();
+        let values: Vec<Option<f64>> = rows.iter().map(|r| value_of(r)).collect();
         let province = s.indicators.get(idx).copied().flatten();
         let scale = if ind.format == IndicatorFormat::Percent {
             100.0
@@ -153,6 +179,11 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             ),
             None => ind.label.clone(),
         };
+        let x_desc = match (more, en) {
+            (0, _) => x_desc,
+            (more, true) => format!("{x_desc}; the {n} lowest units, {more} more in the spreadsheet"),
+            (more, false) => format!("{x_desc}; {n} đơn vị thấp nhất, {more} đơn vị khác xem bảng tính"),
+        };
         let mut chart = ChartBuilder::on(&top)
             .margin(24)
             .margin_right(48)
@@ -161,8 +192,7 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             .build_cartesian_2d(lo..hi, -0.6f64..(n as f64 - 0.4))
             .map_err(err)?;
         let late_word = if en { " (late)" } else { " (muộn)" };
-        let names: Vec<String> = s
-            .rows
+        let names: Vec<String> = rows
             .iter()
             .map(|r| {
                 if r.state == UnitState::Late {
@@ -198,7 +228,7 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
             .draw()
             .map_err(err)?;
         let width = hi - lo;
-        for (i, (v, row)) in values.iter().zip(&s.rows).enumerate() {
+        for (i, (v, row)) in values.iter().zip(&rows).enumerate() {
             let y = (n - 1 - i) as f64;
             if let Some(v) = v {
                 let x = v * scale;
@@ -275,7 +305,7 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
         .margin(24)
         .x_label_area_size(80)
         .y_label_area_size(300)
-        .build_cartesian_2d(0f64..(n as f64 * 1.15), -0.6f64..2.6f64)
+        .build_cartesian_2d(0f64..(s.rows.len().max(1) as f64 * 1.15), -0.6f64..2.6f64)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -318,7 +348,69 @@ fn draw(regime: &Regime, report: &Report, s: &Summary, path: &std::path::Path) -
 
 #[cfg(test)]
 mod tests {
-    use super::axis_range;
+    use super::{CHART_UNITS, axis_range, shown_rows};
+    use crate::domain::status::UnitState;
+    use crate::domain::summary::{Summary, UnitRow};
+
+    fn summary_of(values: &[Option<f64>]) -> Summary {
+        let at = chrono::DateTime::parse_from_rfc3339("2024-09-19T10:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        Summary {
+            report: "9m".into(),
+            period: "2024-9M".parse().expect("period"),
+            at,
+            due: at,
+            late_after: at,
+            rows: values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| UnitRow {
+                    unit: format!("u{i}"),
+                    name: format!("Đơn vị {i}"),
+                    state: if v.is_some() {
+                        UnitState::OnTime
+                    } else {
+                        UnitState::Missing
+                    },
+                    received_at: None,
+                    metrics: Default::default(),
+                    indicators: vec![*v],
+                    errors: Vec::new(),
+                    overdue_cases: 0,
+                })
+                .collect(),
+            totals: Default::default(),
+            indicators: vec![None],
+            previous: None,
+            last_year: None,
+            flags: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_small_office_has_every_unit_in_its_chart() {
+        let s = summary_of(&[Some(0.9), None, Some(0.5)]);
+        assert_eq!(shown_rows(&s, Some(0),), vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn a_national_chart_shows_the_units_without_a_value_and_the_lowest_in_order() {
+        // 10,000 units: unit 7 sent nothing, units 5000.. have the lowest rates.
+        let values: Vec<Option<f64>> = (0..10_000)
+            .map(|i| {
+                if i == 7 {
+                    None
+                } else {
+                    Some(if i >= 5000 { 0.1 + i as f64 * 1e-6 } else { 0.9 })
+                }
+            })
+            .collect();
+        let shown = shown_rows(&summary_of(&values), Some(0));
+        assert_eq!(shown.len(), CHART_UNITS);
+        assert_eq!(shown[0], 7);
+        assert_eq!(shown[1..], (5000..5000 + CHART_UNITS - 1).collect::<Vec<_>>()[..]);
+    }
 
     #[test]
     fn close_rates_get_an_axis_that_shows_their_differences() {

@@ -31,9 +31,11 @@ fn same(c: &Case, r: &CaseRecord) -> bool {
         && c.resolved_on == r.resolved_on
 }
 
-/// Case versions one INSERT statement carries (12 values each, well under
-/// SQLite's and PostgreSQL's limits on bound values).
-const INSERT_ROWS: usize = 64;
+/// Case versions one INSERT statement carries (12 values each). Few: sqlx
+/// binds each value by looking its `$N` name up in SQLite's list of names, a
+/// scan, so binding grows with the square of the values (at 64 rows a
+/// statement, binding was most of storing a million cases).
+const INSERT_ROWS: usize = 16;
 
 /// Records the cases of an accepted submission: a new version for each case
 /// that is new or changed since the version in force at `submitted_at`.

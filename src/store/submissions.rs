@@ -289,3 +289,242 @@ pub async fn set_source_validators(
     .await?;
     Ok(())
 }
+
+// Whole report-period reads and many-row writes for a collection pass: one
+// statement per pass or per batch of units, not one per unit.
+
+/// How many units one many-row statement carries. Few: sqlx binds each
+/// value by looking its `$N` name up in SQLite's list of names, a scan, so a
+/// statement's binding grows with the square of its values (2,000 values
+/// cost milliseconds; 200 a few microseconds).
+const ROWS_PER_STATEMENT: usize = 20;
+
+/// Units one `unit IN (…)` list names.
+const UNITS_PER_LIST: usize = 100;
+
+/// `($1, $2, …), (…)`: `rows` groups of `width` placeholders, numbered from
+/// `$1` (every value is bound, nothing is spliced in).
+fn placeholders(rows: usize, width: usize) -> String {
+    let mut sql = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", r * width + c + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The newest row of every unit (or of the given units) for a report-period:
+/// [`last_seen`] for many units in one statement.
+pub async fn last_seen_by_unit(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+    units: Option<&[&str]>,
+) -> Result<std::collections::HashMap<String, LastSeen>, StoreError> {
+    let mut out = std::collections::HashMap::new();
+    let chunks: Vec<Option<&[&str]>> = match units {
+        None => vec![None],
+        Some(units) => units.chunks(UNITS_PER_LIST).map(Some).collect(),
+    };
+    for chunk in chunks {
+        let mut sql = String::from(
+            "SELECT unit, content_hash, accepted, config_fingerprint FROM submissions WHERE report = $1 AND period = $2",
+        );
+        if let Some(units) = chunk {
+            let list: Vec<String> = (0..units.len()).map(|k| format!("${}", k + 3)).collect();
+            sql.push_str(&format!(" AND unit IN ({})", list.join(", ")));
+        }
+        // Oldest first per unit: the last row read of a unit is its newest.
+        sql.push_str(" ORDER BY unit, id");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(report).bind(period);
+        for unit in chunk.unwrap_or_default() {
+            query = query.bind(*unit);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            out.insert(
+                r.get::<String, _>(0),
+                LastSeen {
+                    content_hash: r.get(1),
+                    accepted: flag(&r, 2),
+                    fingerprint: r.get(3),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The validators kept for every unit of a report-period, with the hash of
+/// the URL that sent them.
+pub async fn source_validators_by_unit(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+) -> Result<std::collections::HashMap<String, (String, Validators)>, StoreError> {
+    let rows =
+        sqlx::query("SELECT unit, url_hash, etag, last_modified FROM source_cache WHERE report = $1 AND period = $2")
+            .bind(report)
+            .bind(period)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.get(0),
+                (
+                    r.get(1),
+                    Validators {
+                        etag: r.get(2),
+                        last_modified: r.get(3),
+                    },
+                ),
+            )
+        })
+        .collect())
+}
+
+/// [`set_collect_result`] for many units of a report-period.
+pub async fn set_collect_results(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+    results: &[&CollectResult],
+) -> Result<(), StoreError> {
+    for chunk in results.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO collect_results (report, period, unit, at, outcome, detail, http_status)
+             VALUES {}
+             ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome,
+               detail = excluded.detail, http_status = excluded.http_status",
+            placeholders(chunk.len(), 7)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for result in chunk {
+            query = query
+                .bind(report)
+                .bind(period)
+                .bind(&result.unit)
+                .bind(ts(result.at))
+                .bind(&result.outcome)
+                .bind(result.detail.as_deref())
+                .bind(result.http_status.map(i64::from));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Validators to keep for one unit (see [`set_source_validators`]).
+pub struct KeptValidators<'a> {
+    pub unit: &'a str,
+    pub url_hash: &'a str,
+    pub validators: &'a Validators,
+}
+
+/// [`set_source_validators`] for many units of a report-period.
+pub async fn set_source_validators_many(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+    kept: &[KeptValidators<'_>],
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (keep, forget): (Vec<_>, Vec<_>) = kept
+        .iter()
+        .partition(|k| k.validators.etag.is_some() || k.validators.last_modified.is_some());
+    for k in forget {
+        set_source_validators(conn, report, period, k.unit, k.url_hash, k.validators, at).await?;
+    }
+    for chunk in keep.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO source_cache (report, period, unit, url_hash, etag, last_modified, updated_at)
+             VALUES {}
+             ON CONFLICT (report, period, unit) DO UPDATE SET url_hash = excluded.url_hash, etag = excluded.etag,
+               last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+            placeholders(chunk.len(), 7)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for k in chunk {
+            query = query
+                .bind(report)
+                .bind(period)
+                .bind(k.unit)
+                .bind(k.url_hash)
+                .bind(k.validators.etag.as_deref())
+                .bind(k.validators.last_modified.as_deref())
+                .bind(ts(at));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// [`insert_accepted`] for many files of one report-period, each from a
+/// different unit; returns each unit's new revision number.
+pub async fn insert_accepted_many(
+    conn: &mut Conn,
+    rows: &[(&NewSubmission<'_>, &BTreeMap<String, i64>)],
+) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+    let mut out = std::collections::HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut values = String::new();
+        for k in 0..chunk.len() {
+            let p = k * 10;
+            if k > 0 {
+                values.push_str(", ");
+            }
+            // The revision is counted per unit; the units of one statement differ.
+            values.push_str(&format!(
+                "(${r}, ${pe}, ${u}, TRUE,
+                  (SELECT COALESCE(MAX(revision), 0) + 1 FROM submissions WHERE report = ${r} AND period = ${pe} AND unit = ${u}),
+                  ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                p + 4,
+                p + 5,
+                p + 6,
+                p + 7,
+                p + 8,
+                p + 9,
+                p + 10,
+                r = p + 1,
+                pe = p + 2,
+                u = p + 3,
+            ));
+        }
+        let sql = format!(
+            "INSERT INTO submissions
+               (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics,
+                config_fingerprint)
+             VALUES {values}
+             RETURNING unit, revision"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (s, metrics) in chunk {
+            let metrics = serde_json::to_string(metrics).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            query = query
+                .bind(s.report)
+                .bind(s.period)
+                .bind(s.unit)
+                .bind(s.content_hash)
+                .bind(ts(s.submitted_at))
+                .bind(ts(s.collected_at))
+                .bind(s.source)
+                .bind(s.format)
+                .bind(metrics)
+                .bind(s.fingerprint);
+        }
+        for r in query.fetch_all(&mut *conn).await? {
+            out.insert(r.get::<String, _>(0), r.get::<i64, _>(1));
+        }
+    }
+    Ok(out)
+}
