@@ -283,3 +283,47 @@ fn an_english_office_reads_its_summary_in_english() {
     );
     assert!(text.contains("• Tỷ lệ giải quyết: 83.1%"), "{text}");
 }
+
+#[test]
+fn a_national_backlog_lists_the_ten_thousand_most_overdue_cases_and_says_how_many_more() {
+    let office = office();
+    // 10,004 overdue cases over two units; the older ones are more overdue.
+    for (unit, count, first_day) in [("an-phu", 5_002, 0), ("binh-minh", 5_002, 10)] {
+        let cases: Vec<String> = (0..count)
+            .map(|i| {
+                let received = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+                    + chrono::Duration::days(first_day + (i % 150) as i64);
+                format!(
+                    r#"{{"ref": "{unit}-{i:05}", "kind": "khieu_nai_lan_1", "received_on": "{received}", "accepted_on": "{received}"}}"#
+                )
+            })
+            .collect();
+        office.submit(
+            unit,
+            &format!(
+                r#"{{"period": "2024-9M", "submitted_at": "2024-09-16T10:00:00+07:00",
+                    "metrics": {{"cases_accepted": 5000, "cases_resolved": 4200}}, "cases": [{}]}}"#,
+                cases.join(",")
+            ),
+        );
+    }
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let path = office.path().join("tong-hop.xlsx");
+    summary(&office, &["--xlsx", path.to_str().expect("path")]);
+    let mut book: Xlsx<_> = open_workbook(&path).expect("open xlsx");
+    let cases = book.worksheet_range("Đơn thư quá hạn").expect("cases sheet");
+    // The header, 10,000 cases, the line for the rest.
+    assert_eq!(cases.height(), 10_002);
+    let days = |row: u32| match cases.get_value((row, 5)) {
+        Some(Data::Float(d)) => *d,
+        other => panic!("row {row}: {other:?}"),
+    };
+    assert!(days(1) >= days(10_000), "the most overdue first");
+    match cases.get_value((10_001, 0)) {
+        Some(Data::String(note)) => {
+            assert!(note.contains("và 4 đơn thư quá hạn khác"), "{note}");
+            assert!(note.contains("giaoban cases --overdue"), "{note}");
+        }
+        other => panic!("no closing line: {other:?}"),
+    }
+}

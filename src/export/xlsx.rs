@@ -233,6 +233,10 @@ pub fn summary_workbook(
     // A map, not `Regime::unit` per case: that is a scan of every unit, and
     // a million cases over ten thousand units took most of a minute.
     let units = regime.units_by_id();
+    // The worst first, at most OVERDUE_ROWS: a national backlog would pass
+    // the sheet's row limit (1,048,576) and Telegram's size for a document.
+    let left_out = overdue.len().saturating_sub(OVERDUE_ROWS);
+    overdue.truncate(OVERDUE_ROWS);
     for (i, l) in overdue.iter().enumerate() {
         let row = (i + 1) as u32;
         let unit = units
@@ -253,6 +257,14 @@ pub fn summary_workbook(
         }
         ws.write_number_with_format(row, 5, l.eval.days_overdue as f64, &count)?;
     }
+    if left_out > 0 {
+        let note = if en {
+            format!("… and {left_out} more overdue cases, each less overdue: giaoban cases --overdue lists them all")
+        } else {
+            format!("… và {left_out} đơn thư quá hạn khác, ít ngày hơn: xem đầy đủ bằng giaoban cases --overdue")
+        };
+        ws.write_string((overdue.len() + 1) as u32, 0, note)?;
+    }
     ws.set_freeze_panes(1, 0)?;
     ws.set_paper_size(A4);
     ws.set_landscape();
@@ -260,6 +272,9 @@ pub fn summary_workbook(
     ws.set_repeat_rows(0, 0)?;
     Ok(wb.save_to_buffer()?)
 }
+
+/// Overdue cases the summary's second sheet lists at most (the worst first).
+pub const OVERDUE_ROWS: usize = 10_000;
 
 /// Fill of a cell that got worse against the same period last year.
 pub const WORSE_FILL: &str = "#F8CBAD";

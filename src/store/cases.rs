@@ -117,54 +117,50 @@ pub async fn record(
 /// The version of every case in force at `at` (reported by then), optionally
 /// for one unit, ordered by unit and reference.
 pub async fn cases_at(conn: &mut Conn, unit: Option<&str>, at: DateTime<Utc>) -> Result<Vec<Case>, StoreError> {
-    // Two statements, not `($2 IS NULL OR v.unit = $2)`: that condition keeps
-    // the planner off the (unit, ref, submitted_at) index, so recording one
-    // unit's cases scanned every stored version.
-    let rows = match unit {
-        Some(unit) => {
-            sqlx::query(
-                "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
-                 FROM case_versions v
-                 WHERE v.unit = $2 AND v.submitted_at <= $1
-                   AND v.id = (SELECT w.id FROM case_versions w
-                               WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
-                               ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
-                 ORDER BY v.unit, v.ref",
-            )
-            .bind(ts(at))
-            .bind(unit)
-            .fetch_all(&mut *conn)
-            .await?
-        }
-        None => {
-            sqlx::query(
-                "SELECT v.unit, v.ref, v.kind, v.received_on, v.accepted_on, v.complex, v.extensions, v.resolved, v.resolved_on
-                 FROM case_versions v
-                 WHERE v.submitted_at <= $1
-                   AND v.id = (SELECT w.id FROM case_versions w
-                               WHERE w.unit = v.unit AND w.ref = v.ref AND w.submitted_at <= $1
-                               ORDER BY w.submitted_at DESC, w.id DESC LIMIT 1)
-                 ORDER BY v.unit, v.ref",
-            )
-            .bind(ts(at))
-            .fetch_all(&mut *conn)
-            .await?
-        }
+    use futures_util::TryStreamExt;
+    // One scan of the versions reported by `at` in the order of the
+    // (unit, ref, submitted_at) index, keeping the last version of each case.
+    // A correlated "latest version" subquery cost an index probe per stored
+    // version, and the stream holds one row at a time, not every version.
+    // Two statements, not `($2 IS NULL OR unit = $2)`: that condition keeps
+    // the planner off the index, so one unit's cases scanned every version.
+    let mut rows = match unit {
+        Some(unit) => sqlx::query(
+            "SELECT unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on
+             FROM case_versions WHERE unit = $2 AND submitted_at <= $1
+             ORDER BY unit, ref, submitted_at, id",
+        )
+        .bind(ts(at))
+        .bind(unit)
+        .fetch(&mut *conn),
+        None => sqlx::query(
+            "SELECT unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on
+             FROM case_versions WHERE submitted_at <= $1
+             ORDER BY unit, ref, submitted_at, id",
+        )
+        .bind(ts(at))
+        .fetch(&mut *conn),
     };
-    rows.into_iter()
-        .map(|r| {
-            Ok(Case {
-                unit: r.get(0),
-                reference: r.get(1),
-                kind: r.get(2),
-                received_on: parse_day(r.get(3))?
-                    .ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
-                accepted_on: parse_day(r.get(4))?,
-                complex: flag(&r, 5),
-                extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
-                resolved: flag(&r, 7),
-                resolved_on: parse_day(r.get(8))?,
-            })
-        })
-        .collect()
+    let mut out: Vec<Case> = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        let unit: String = r.get(0);
+        let reference: String = r.get(1);
+        let case = Case {
+            kind: r.get(2),
+            received_on: parse_day(r.get(3))?.ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
+            accepted_on: parse_day(r.get(4))?,
+            complex: flag(&r, 5),
+            extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
+            resolved: flag(&r, 7),
+            resolved_on: parse_day(r.get(8))?,
+            unit,
+            reference,
+        };
+        match out.last_mut() {
+            // A later version of the same case replaces the one in hand.
+            Some(last) if last.unit == case.unit && last.reference == case.reference => *last = case,
+            _ => out.push(case),
+        }
+    }
+    Ok(out)
 }

@@ -42,8 +42,10 @@ const IDENTITY: &[&str] = &[
     "task_progress",
 ];
 
-/// Values bound in one INSERT at most (under SQLite's and PostgreSQL's limits).
-const VALUES_PER_STATEMENT: usize = 900;
+/// Values bound in one INSERT at most: sqlx binds each `$N` on SQLite by a
+/// scan of the statement's parameter names, so the cost of a statement grows
+/// with the square of its values; about twenty rows a statement keeps it small.
+const VALUES_PER_STATEMENT: usize = 240;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableCount {
