@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     println!(
         "PostgreSQL half: {} test binaries against {}",
         names.len(),
-        redact(&url)
+        giaoban::store::redact_url(&url)
     );
     let mut failed = Vec::new();
     for name in &names {
@@ -105,16 +105,4 @@ fn newest_binary(deps: &Path, name: &str) -> Option<PathBuf> {
                 .unwrap_or(SystemTime::UNIX_EPOCH)
         })
         .map(|e| e.path())
-}
-
-fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("***"));
-            }
-            u.to_string()
-        }
-        Err(_) => "(unreadable URL)".into(),
-    }
 }
