@@ -251,16 +251,7 @@ fn a_busy_run_at_trace_level_shows_no_secret_anywhere_and_html_in_names_breaks_n
         }
     }
     // Every cell of every table.
-    let tables: Vec<String> = office
-        .sql(if office.pg.is_some() {
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
-             AND table_name <> '_sqlx_migrations'"
-        } else {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'"
-        })
-        .iter()
-        .map(|r| r.get::<String, _>(0))
-        .collect();
+    let tables = office.tables();
     let mut cells = 0;
     for table in &tables {
         for row in office.sql(&format!("SELECT * FROM \"{table}\"")) {

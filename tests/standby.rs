@@ -27,6 +27,15 @@ fn config(fake: &FakeTelegram, port: u16) -> String {
     )
 }
 
+/// The config of a second instance of `office`: the same database, its own
+/// listener on `port_b`.
+fn second_instance(office: &Office, port_a: u16, port_b: u16) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(&office.config).expect("config");
+    let path = office.path().join("b.toml");
+    std::fs::write(&path, text.replace(&format!(":{port_a}\""), &format!(":{port_b}\""))).expect("config b");
+    path
+}
+
 fn sent(office: &Office) -> i64 {
     office.sql("SELECT COUNT(*) FROM outbox WHERE state = 'sent'")[0].get::<i64, _>(0)
 }
@@ -43,13 +52,7 @@ fn the_standby_takes_over_within_30_s_when_the_active_one_is_killed_and_sends_no
     let office = Office::new(&config(&fake, port_a));
     assert!(office.pg.is_some(), "the office is on PostgreSQL");
     // Both instances share the database; each has its own listener.
-    let text = std::fs::read_to_string(&office.config).expect("config");
-    let config_b = office.path().join("b.toml");
-    std::fs::write(
-        &config_b,
-        text.replace(&format!(":{port_a}\""), &format!(":{port_b}\"")),
-    )
-    .expect("config b");
+    let config_b = second_instance(&office, port_a, port_b);
     let out = office.run_with(&["tick", "--at", "2024-01-05T09:00:00+07:00"], &[(TOKEN_ENV, TOKEN)]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     const N: usize = 80;
@@ -121,13 +124,7 @@ fn a_clean_stop_of_the_active_instance_hands_over_at_once() {
     let fake = FakeTelegram::start();
     let (port_a, port_b) = (free_port(), free_port());
     let office = Office::new(&config(&fake, port_a));
-    let text = std::fs::read_to_string(&office.config).expect("config");
-    let config_b = office.path().join("b.toml");
-    std::fs::write(
-        &config_b,
-        text.replace(&format!(":{port_a}\""), &format!(":{port_b}\"")),
-    )
-    .expect("config b");
+    let config_b = second_instance(&office, port_a, port_b);
     let mut a = Daemon::start(&office, &[(TOKEN_ENV, TOKEN)]);
     wait_health(port_a, "A active", |h| h["role"] == "active");
     let mut b = Daemon::start_config(&config_b, &[(TOKEN_ENV, TOKEN)]);

@@ -210,6 +210,20 @@ impl Office {
         giaoban::store::Store::connect(&storage).await.expect("store")
     }
 
+    /// The office's tables (without sqlx's own), whichever the backend.
+    pub fn tables(&self) -> Vec<String> {
+        use sqlx::Row;
+        self.sql(if self.pg.is_some() {
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
+             AND table_name <> '_sqlx_migrations'"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> '_sqlx_migrations'"
+        })
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect()
+    }
+
     /// Every text and binary value stored in the office's database, one per
     /// line: what a test looks through for data that must never be stored.
     /// On SQLite also the raw bytes of its files (the WAL and free pages too).
@@ -223,15 +237,7 @@ impl Office {
             return out;
         }
         use sqlx::Row;
-        let tables: Vec<String> = self
-            .sql(
-                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables WHERE table_schema = 'public' \
-                 AND table_name <> '_sqlx_migrations'",
-            )
-            .iter()
-            .map(|r| r.get::<String, _>(0))
-            .collect();
-        for table in tables {
+        for table in self.tables() {
             for row in self.sql(&format!("SELECT * FROM \"{table}\"")) {
                 for i in 0..row.len() {
                     if let Ok(text) = row.try_get::<String, _>(i) {
