@@ -8,7 +8,7 @@ use std::hint::black_box;
 use chrono::{DateTime, NaiveDate, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use giaoban::config::Config;
-use giaoban::domain::case::{Case, evaluate_all};
+use giaoban::domain::case::{Case, CaseState, count_by_unit, evaluate_all};
 use giaoban::domain::deadline::deadlines;
 use giaoban::domain::plan::{PeriodInput, period_status, plan_period};
 use giaoban::domain::render;
@@ -122,9 +122,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(render::case_digest(regime, &lines, &[], now).len()))
     });
     let statuses = period_status(regime, report, period, &facts, &d);
+    let overdue = count_by_unit(&lines, |st| st == CaseState::Overdue);
     c.bench_function("summary build + message: 10,000 units", |b| {
         b.iter(|| {
-            let s = summary::build(report, &d, &statuses, &lines, None, None, now);
+            let s = summary::build(report, &d, &statuses, &overdue, None, None, now);
             black_box(render::summary_message(regime, report, &s).len())
         })
     });

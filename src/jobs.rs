@@ -3,6 +3,7 @@
 //! `status` command. The daemon schedules them; the CLI runs them once.
 
 pub mod briefing;
+pub mod in_force;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,7 +12,7 @@ use serde::Serialize;
 
 use crate::collect::{self, CollectError, Filter, UnitOutcome};
 use crate::config::Config;
-use crate::domain::case::{CaseState, count_by_unit, evaluate_all};
+use crate::domain::case::{CaseState, evaluate_all};
 use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::flags;
 use crate::domain::period::Period;
@@ -65,6 +66,11 @@ pub async fn tick(
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
     collect_after_deadlines(config, store, now, wall).await?;
+    // Cases stored under other case rules are counted again first (the
+    // views fall back to evaluating every case until they are).
+    if let Err(e) = in_force::ensure_marks(config, store).await {
+        tracing::warn!("the stored cases' limits could not be worked out again: {e}");
+    }
     let mut tx = store.write().await?;
     let mut queued = Vec::new();
     for report in &regime.reports {
@@ -193,14 +199,18 @@ pub async fn summary_bundle(
     let ly = period.same_period_last_year();
     let ly_facts = submissions::period_facts(conn, &report.id, &ly.label(), at).await?;
     let last_year = totals_of(report, ly, &ly_facts);
-    let stored = cases::cases_at(conn, None, at).await?;
-    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
+    let counts = in_force::counts(config, conn, at).await?;
+    let overdue: HashMap<&str, usize> = counts.iter().map(|(u, c)| (u.as_str(), c.overdue)).collect();
+    let overdue_total = overdue.values().sum();
+    // The sheet lists the most overdue only: those are all that is read.
+    let worst = in_force::worst_overdue(config, conn, at, crate::export::xlsx::OVERDUE_ROWS).await?;
+    let lines = evaluate_all(regime, &worst, at.with_timezone(&regime.timezone).date_naive());
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
     let statuses = period_status(regime, report, period, &facts, &d);
-    let mut summary = build_summary(report, &d, &statuses, &lines, previous, last_year, at);
+    let mut summary = build_summary(report, &d, &statuses, &overdue, previous, last_year, at);
     summary.flags = flags::evaluate(report, &summary, &unit_figures(&ly_facts));
     let text = crate::domain::render::summary_message(regime, report, &summary);
-    let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines)
+    let xlsx = crate::export::xlsx::summary_workbook(regime, report, &summary, &lines, overdue_total)
         .map_err(|e| tracing::error!(report = %report.id, %period, "summary spreadsheet: {e}"))
         .ok();
     let chart = crate::export::chart::summary_chart(regime, report, &summary)
@@ -295,7 +305,7 @@ async fn plan_digest(
     if now - firing >= FIRING_CURRENT_FOR || recent.iter().any(|p| p.key == key) {
         return Ok(None);
     }
-    let stored = cases::cases_at(conn, None, now).await?;
+    let stored = in_force::read(config, conn, None, cases::Pick::OverdueOrDueSoon, now).await?;
     let today = now.with_timezone(&regime.timezone).date_naive();
     let lines = evaluate_all(regime, &stored, today);
     let previous = recent.iter().find(|p| p.key != key);
@@ -390,6 +400,10 @@ pub async fn collect_pass(
     filter: &Filter,
     now: DateTime<Utc>,
 ) -> Result<Vec<UnitOutcome>, CollectError> {
+    // Marks computed under the rules in force before new cases are stored.
+    if let Err(e) = in_force::ensure_marks(config, store).await {
+        tracing::warn!("the stored cases' limits could not be worked out again: {e}");
+    }
     let outcomes = collect::collect(config, store, filter, now).await?;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for o in &outcomes {
@@ -500,7 +514,7 @@ pub async fn overdue_view(
 ) -> Result<String, StoreError> {
     let regime = &config.regime;
     let mut conn = store.read().await?;
-    let stored = cases::cases_at(&mut conn, unit, at).await?;
+    let stored = in_force::read(config, &mut conn, unit, cases::Pick::Overdue, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let unit = unit.and_then(|u| regime.unit(u));
     Ok(crate::domain::reply::overdue(regime, &lines, unit))
@@ -533,10 +547,9 @@ pub async fn status(
     let facts = submissions::period_facts(&mut conn, &report.id, &label, at).await?;
     let results = submissions::collect_results(&mut conn, &report.id, &label).await?;
     let d = deadlines(&report.timing, period, &regime.timezone, &regime.calendar);
-    let stored = cases::cases_at(&mut conn, None, at).await?;
-    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
-    let open = count_by_unit(&lines, CaseState::is_open);
-    let overdue = count_by_unit(&lines, |st| st == CaseState::Overdue);
+    let counts = in_force::counts(config, &mut conn, at).await?;
+    let open: HashMap<&str, usize> = counts.iter().map(|(u, c)| (u.as_str(), c.open)).collect();
+    let overdue: HashMap<&str, usize> = counts.iter().map(|(u, c)| (u.as_str(), c.overdue)).collect();
     let count = |unit: &str, of: &HashMap<&str, usize>| of.get(unit).copied().unwrap_or(0);
     let statuses = period_status(regime, report, period, &facts, &d);
     let ly = period.same_period_last_year();
@@ -545,7 +558,7 @@ pub async fn status(
         report,
         &d,
         &statuses,
-        &lines,
+        &overdue,
         None,
         totals_of(report, ly, &ly_facts),
         at,
@@ -632,7 +645,12 @@ pub async fn case_rows(
 ) -> Result<Vec<CaseRow>, StoreError> {
     let regime = &config.regime;
     let mut conn = store.read().await?;
-    let stored = cases::cases_at(&mut conn, unit, at).await?;
+    let pick = if overdue_only {
+        cases::Pick::Overdue
+    } else {
+        cases::Pick::All
+    };
+    let stored = in_force::read(config, &mut conn, unit, pick, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let mut rows: Vec<CaseRow> = lines
         .into_iter()

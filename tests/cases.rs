@@ -213,3 +213,159 @@ fn cases_overdue_prints_the_same_view_the_bot_sends() {
     ]);
     assert_eq!(none.trim(), "✅ Không có đơn thư quá hạn — Huyện Bình Minh.");
 }
+
+/// Cases of every shape: accepted late or not yet, accepted after the day
+/// asked about, resolved with and without a date, resolved in the future,
+/// complex, extended, in a remote unit, of a kind whose rule has no
+/// acceptance step.
+fn tricky_cases(office: &Office) {
+    let shapes = [
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-07-02", "accepted_on": "2024-07-10""#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-09-01""#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-08-20", "accepted_on": "2024-10-15""#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-08-01", "accepted_on": "2024-08-05", "complex": true"#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-07-01", "accepted_on": "2024-07-05", "status": "resolved""#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-07-01", "accepted_on": "2024-07-05", "resolved_on": "2024-10-20""#,
+        r#""kind": "to_cao", "received_on": "2024-08-01", "accepted_on": "2024-08-09", "extensions": 1"#,
+        r#""kind": "to_cao", "received_on": "2024-09-10", "extensions": 5"#,
+        r#""kind": "to_cao", "received_on": "2024-08-26", "accepted_on": "2024-09-03", "resolved_on": "2024-09-30""#,
+        r#""kind": "kien_nghi", "received_on": "2024-09-05""#,
+    ];
+    for unit in ["an-phu", "cai-be"] {
+        let list: Vec<String> = shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!(r#"{{"ref": "X-{i}", {s}}}"#))
+            .collect();
+        submit_with_cases(office, unit, "2024-09-16T10:00:00+07:00", &list.join(","));
+    }
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+}
+
+/// What `status` and `cases` say on each of a run of days.
+fn views_on_days(office: &Office) -> Vec<(serde_json::Value, Vec<serde_json::Value>, Vec<serde_json::Value>)> {
+    (0..10)
+        .map(|k| {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 9, 17).expect("day") + chrono::Duration::days(k * 9);
+            let at = format!("{day}T09:00:00+07:00");
+            let status = office.json(&["status", "--report", "9m", "--period", "2024-9M", "--at", &at]);
+            let counts = serde_json::json!(
+                status["units"]
+                    .as_array()
+                    .expect("units")
+                    .iter()
+                    .map(|u| (u["unit"].clone(), u["cases_open"].clone(), u["cases_overdue"].clone()))
+                    .collect::<Vec<_>>()
+            );
+            (
+                counts,
+                cases(office, &["--at", &at]),
+                cases(office, &["--overdue", "--at", &at]),
+            )
+        })
+        .collect()
+}
+
+/// The office with a remote unit and a kind without an acceptance step.
+fn tricky_config() -> String {
+    OFFICE
+        .replace(
+            "id = \"cai-be\"\nname = \"Huyện Cái Bè\"",
+            "id = \"cai-be\"\nname = \"Huyện Cái Bè\"\nremote_area = true",
+        )
+        .replace(
+            "[[case_rules]]\nkind = \"to_cao\"",
+            "[[case_rules]]\nkind = \"kien_nghi\"\nlabel = \"Kiến nghị\"\nresolve_within = \"10wd\"\n\n[[case_rules]]\nkind = \"to_cao\"",
+        )
+}
+
+#[test]
+fn counting_cases_by_their_stored_limits_agrees_with_evaluating_every_version() {
+    let office = Office::new(&tricky_config());
+    tricky_cases(&office);
+    let state = office.sql("SELECT fingerprint FROM case_marks");
+    assert!(
+        sqlx::Row::get::<Option<String>, _>(&state[0], 0).is_some(),
+        "the marks are current"
+    );
+    let marked = views_on_days(&office);
+    let counted: i64 = marked
+        .iter()
+        .map(|(c, _, _)| {
+            c.as_array()
+                .expect("rows")
+                .iter()
+                .map(|r| r[1].as_i64().unwrap_or(0))
+                .sum::<i64>()
+        })
+        .sum();
+    assert!(counted > 0, "some cases are open: {marked:?}");
+    assert!(marked.iter().any(|(_, _, o)| !o.is_empty()), "some are overdue");
+    // The marks set aside: every version is read and evaluated.
+    office.sql("UPDATE case_marks SET fingerprint = NULL");
+    let evaluated = views_on_days(&office);
+    for (k, (a, b)) in marked.iter().zip(&evaluated).enumerate() {
+        assert_eq!(a, b, "day {k}: the counted views differ from the evaluated ones");
+    }
+}
+
+#[test]
+fn changed_case_rules_count_the_stored_cases_under_the_new_limits() {
+    let office = Office::new(&tricky_config());
+    tricky_cases(&office);
+    let at = "2024-09-20T09:00:00+07:00";
+    let kn = |office: &Office| {
+        cases(office, &["--at", at])
+            .into_iter()
+            .find(|c| c["ref"] == "X-0" && c["unit"] == "an-phu")
+            .expect("X-0")
+    };
+    assert_eq!(kn(&office)["due"], "2024-08-09");
+    // Ninety days to resolve instead of thirty: X-0 is no longer overdue,
+    // once a tick has worked the limits out again, and before it too.
+    let path = office.path().join("giaoban.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let longer = text.replacen("resolve_within = \"30d\"", "resolve_within = \"90d\"", 1);
+    std::fs::write(&path, longer).expect("config");
+    assert_eq!(
+        kn(&office)["due"],
+        "2024-10-08",
+        "the views evaluate the versions meanwhile"
+    );
+    office.ok(&["tick", "--at", at]);
+    let fingerprint = office.sql("SELECT fingerprint FROM case_marks");
+    assert!(
+        sqlx::Row::get::<Option<String>, _>(&fingerprint[0], 0).is_some(),
+        "the marks are current again"
+    );
+    assert_eq!(kn(&office)["due"], "2024-10-08");
+    assert_eq!(kn(&office)["state"], "in_time");
+}
+
+#[test]
+fn an_older_file_stored_after_a_newer_one_does_not_replace_its_cases() {
+    let office = Office::new(OFFICE);
+    submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    // A 6M file sent in June, stored only now, with KN still unaccepted.
+    office.submit(
+        "an-phu",
+        r#"{"unit": "an-phu", "report": "9m", "period": "2024-9M", "submitted_at": "2024-07-05T10:00:00+07:00",
+            "metrics": {"cases_accepted": 9, "cases_resolved": 5},
+            "cases": [{"ref": "KN-2024-031", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02"}]}"#,
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let versions = office.sql("SELECT CAST(COUNT(*) AS BIGINT) FROM case_versions WHERE ref = 'KN-2024-031'");
+    assert_eq!(
+        sqlx::Row::get::<i64, _>(&versions[0], 0),
+        2,
+        "the older version is stored too"
+    );
+    let now = cases(&office, &["--at", "2024-09-19T09:00:00+07:00"]);
+    let kn = now.iter().find(|c| c["ref"] == "KN-2024-031").expect("KN");
+    assert_eq!(
+        kn["accepted_on"], "2024-07-10",
+        "the version of September stays in force: {kn}"
+    );
+    assert_eq!(kn["due"], "2024-08-09");
+}

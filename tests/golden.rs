@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use giaoban::config::Config;
-use giaoban::domain::case::{Case, evaluate_all};
+use giaoban::domain::case::{Case, CaseState, count_by_unit, evaluate_all};
 use giaoban::domain::deadline::deadlines;
 use giaoban::domain::period::Period;
 use giaoban::domain::plan::period_status;
@@ -120,9 +120,17 @@ fn texts(lang: &str) -> Vec<(&'static str, String)> {
     let today = NaiveDate::from_ymd_opt(2024, 9, 19).expect("date");
     let lines = evaluate_all(regime, &cases, today);
     let at = local(2024, 9, 25, 9, 0);
-    let s = summary::build(report, &d, &statuses, &lines, None, None, at);
+    let s = summary::build(
+        report,
+        &d,
+        &statuses,
+        &count_by_unit(&lines, |st| st == CaseState::Overdue),
+        None,
+        None,
+        at,
+    );
     out.push(("summary", render::summary(regime, report, &s)));
-    let nobody = summary::build(report, &d, &before, &[], None, None, at);
+    let nobody = summary::build(report, &d, &before, &Default::default(), None, None, at);
     out.push(("summary_nobody", render::summary(regime, report, &nobody)));
     out.push((
         "case_digest",
@@ -156,7 +164,15 @@ fn wide_summary() -> String {
     let mut all = facts();
     all[0].revisions[0].metrics.insert("extra_3".into(), 1_234_567);
     let statuses = period_status(regime, report, period, &all, &d);
-    let s = summary::build(report, &d, &statuses, &[], None, None, local(2024, 9, 25, 9, 0));
+    let s = summary::build(
+        report,
+        &d,
+        &statuses,
+        &Default::default(),
+        None,
+        None,
+        local(2024, 9, 25, 9, 0),
+    );
     render::summary(regime, report, &s)
 }
 

@@ -208,6 +208,15 @@ pub async fn collect<'a>(
         .map(|(id, report)| (id, fingerprint(config, report)))
         .collect();
     let fingerprints = &fingerprints;
+    let marks_by = &crate::domain::case::marks_fingerprint(&config.regime);
+    let remote_units: std::collections::HashSet<&str> = config
+        .regime
+        .units
+        .iter()
+        .filter(|u| u.remote_area)
+        .map(|u| u.id.as_str())
+        .collect();
+    let remote_units = &remote_units;
     // What is stored of each report-period, read once for the pass (a few
     // statements, not two per unit): the last file of every unit, the
     // validators kept and the last collection results.
@@ -243,6 +252,8 @@ pub async fn collect<'a>(
                     let pass = Pass {
                         regime: Some(regime.clone()),
                         judged_by,
+                        marks_by,
+                        remote: remote_units.contains(unit),
                         force: filter.force,
                         now,
                     };
@@ -464,6 +475,11 @@ struct Pass<'a> {
     regime: Option<std::sync::Arc<Regime>>,
     /// The report's [`fingerprint`].
     judged_by: &'a str,
+    /// The rules the cases' marks are computed under
+    /// ([`crate::domain::case::marks_fingerprint`]).
+    marks_by: &'a str,
+    /// Whether the unit is in a remote area (its cases' limits).
+    remote: bool,
     force: bool,
     now: DateTime<Utc>,
 }
@@ -623,6 +639,8 @@ pub async fn record_file(
         // Copied only if the file is parsed off the runtime (a workbook).
         regime: None,
         judged_by: &judged_by,
+        marks_by: &crate::domain::case::marks_fingerprint(&config.regime),
+        remote: config.regime.unit(unit).is_some_and(|u| u.remote_area),
         force: false,
         now,
     };
@@ -649,6 +667,8 @@ struct Prepared<'a> {
     hash: String,
     force: bool,
     fingerprint: &'a str,
+    /// What the cases' marks were computed under.
+    marks_by: &'a str,
     /// For an HTTP source: the URL's hash and the validators to keep.
     cache: Option<(String, subs::Validators)>,
     now: DateTime<Utc>,
@@ -661,6 +681,7 @@ type Accepted = (
     std::collections::BTreeMap<String, i64>,
     Vec<submission::CaseRecord>,
     Vec<submission::TaskReport>,
+    Vec<crate::domain::case::Marks>,
 );
 
 /// What judging a new file came to.
@@ -681,7 +702,7 @@ async fn judge<'a>(
     read: Read,
     pass: &Pass<'a>,
 ) -> Prepared<'a> {
-    let (force, now, fingerprint) = (pass.force, pass.now, pass.judged_by);
+    let (force, now, fingerprint, marks_by) = (pass.force, pass.now, pass.judged_by, pass.marks_by);
     let period_label = period.label();
     let Read {
         fetched,
@@ -698,6 +719,7 @@ async fn judge<'a>(
         hash,
         force,
         fingerprint,
+        marks_by,
         cache,
         now,
         judged: None,
@@ -738,7 +760,14 @@ async fn judge<'a>(
     let lang = config.regime.language;
     let verdict = parsed.and_then(|sub| {
         submission::validate(report, unit, period, &sub, &config.regime.case_rules)
-            .map(|metrics| (metrics, sub.cases, sub.tasks))
+            .map(|metrics| {
+                let marks = sub
+                    .cases
+                    .iter()
+                    .map(|c| crate::domain::case::Marks::of_record(&config.regime, pass.remote, unit, c))
+                    .collect();
+                (metrics, sub.cases, sub.tasks, marks)
+            })
             .map_err(|faults| submission::describe(&faults, lang))
     });
     let verdict = verdict.map_err(|e| crate::config::scrub(&e).into_owned());
@@ -816,7 +845,7 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
                 continue;
             }
             match &judged.verdict {
-                Ok((metrics, _, _)) => accepted.push((i, p.new_submission(judged), metrics)),
+                Ok((metrics, ..)) => accepted.push((i, p.new_submission(judged), metrics)),
                 Err(error) => {
                     subs::insert_rejected(tx, &p.new_submission(judged), error).await?;
                     outcomes[i] = Outcome::Rejected { error: error.clone() };
@@ -828,7 +857,7 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
         for (i, new, _) in &accepted {
             let p = files[*i];
             let Some(Judged {
-                verdict: Ok((_, reported_cases, task_reports)),
+                verdict: Ok((_, reported_cases, task_reports, marks)),
                 submitted_at,
                 ..
             }) = &p.judged
@@ -838,7 +867,17 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
             let revision = *revisions
                 .get(p.unit)
                 .ok_or_else(|| StoreError::Corrupt(format!("no revision stored for unit '{}'", p.unit)))?;
-            cases::record(tx, p.unit, report_id, period, *submitted_at, reported_cases).await?;
+            cases::record(
+                tx,
+                p.unit,
+                report_id,
+                period,
+                *submitted_at,
+                reported_cases,
+                marks,
+                p.marks_by,
+            )
+            .await?;
             let progress: Vec<crate::domain::briefing::Progress> = task_reports
                 .iter()
                 .map(|t| crate::domain::briefing::Progress {

@@ -193,11 +193,7 @@ pub fn evaluate(rule: &CaseRule, case: &Case, remote: bool, cal: &WorkCalendar, 
             days_overdue: (today - due_day).num_days(),
         };
     }
-    let soon_from = match rule.due_soon.unit {
-        SpanUnit::WorkingDays => cal.sub_working_days(due_day, rule.due_soon.amount),
-        _ => due_day - Duration::days(i64::from(limit_days(rule.due_soon))),
-    };
-    let state = if today >= soon_from {
+    let state = if today >= soon_from(rule, cal, due_day) {
         CaseState::DueSoon
     } else {
         CaseState::InTime
@@ -250,6 +246,145 @@ pub fn count_by_unit<'a>(lines: &[CaseLine<'a>], pick: impl Fn(CaseState) -> boo
         *out.entry(l.case.unit.as_str()).or_default() += 1;
     }
     out
+}
+
+/// A case's state on any day, worked out once when its version is stored:
+/// the first day of each condition `evaluate` tests (None: never). The limits
+/// depend on the case, its rule, the unit's remote flag and the calendar,
+/// never on the day, so a store can count a million cases' states on a day
+/// with comparisons of dates, without evaluating each case.
+///
+/// `state_on(today)` agrees with `evaluate` on every day (open, overdue, due
+/// soon); a store's SQL mirrors it (see `store::cases`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marks {
+    /// A rule applies (a case of a kind without a rule is left out).
+    pub counted: bool,
+    /// Resolved from this day on ([`BEGINNING`] when reported resolved).
+    pub closed_from: Option<NaiveDate>,
+    /// The acceptance stage lasts while the day is before this one (None:
+    /// for ever, the case not yet accepted; [`BEGINNING`]: no such stage).
+    pub accept_until: Option<NaiveDate>,
+    /// First day overdue, and first day due soon, in the acceptance stage.
+    pub accept_over: Option<NaiveDate>,
+    pub accept_soon: Option<NaiveDate>,
+    /// The same in the resolution stage.
+    pub resolve_over: Option<NaiveDate>,
+    pub resolve_soon: Option<NaiveDate>,
+}
+
+/// The day before every real one: "always" in [`Marks`] (stored as text, it
+/// sorts before every date).
+pub const BEGINNING: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a valid date");
+
+/// What [`Marks::state_on`] tells of a day: the states a store counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Closed,
+    InTime,
+    DueSoon,
+    Overdue,
+}
+
+impl Marks {
+    /// The marks of `case` under `rule` (None: no rule applies).
+    pub fn of(rule: Option<&CaseRule>, case: &Case, remote: bool, cal: &WorkCalendar) -> Marks {
+        let Some(rule) = rule else {
+            return Marks::default();
+        };
+        let next = |d: Option<NaiveDate>| d.map(|d| d + Duration::days(1));
+        let soon = |d: Option<NaiveDate>| d.map(|d| soon_from(rule, cal, d));
+        let accept = accept_due(rule, case, cal);
+        let resolve = resolve_due(rule, case, remote, cal);
+        Marks {
+            counted: true,
+            closed_from: if case.resolved {
+                Some(BEGINNING)
+            } else {
+                case.resolved_on
+            },
+            accept_until: if rule.accept_within.is_none() {
+                Some(BEGINNING)
+            } else {
+                case.accepted_on
+            },
+            accept_over: next(accept),
+            accept_soon: soon(accept),
+            resolve_over: next(resolve),
+            resolve_soon: soon(resolve),
+        }
+    }
+
+    /// The marks of a case as a unit reported it, under the regime's rules.
+    pub fn of_record(regime: &Regime, remote: bool, unit: &str, r: &super::submission::CaseRecord) -> Marks {
+        let Some(received_on) = r.received_on else {
+            return Marks::default();
+        };
+        let case = Case {
+            unit: unit.to_string(),
+            reference: r.reference.clone(),
+            kind: r.kind.clone(),
+            received_on,
+            accepted_on: r.accepted_on,
+            complex: r.complex,
+            extensions: r.extensions,
+            resolved: r.resolved,
+            resolved_on: r.resolved_on,
+        };
+        Marks::of(
+            rule_for(&regime.case_rules, &r.kind, received_on),
+            &case,
+            remote,
+            &regime.calendar,
+        )
+    }
+
+    /// The case's standing on `today` (None: not counted).
+    pub fn state_on(&self, today: NaiveDate) -> Option<Standing> {
+        if !self.counted {
+            return None;
+        }
+        if self.closed_from.is_some_and(|d| d <= today) {
+            return Some(Standing::Closed);
+        }
+        let accepting = self.accept_until.is_none_or(|d| today < d);
+        let (over, soon) = if accepting {
+            (self.accept_over, self.accept_soon)
+        } else {
+            (self.resolve_over, self.resolve_soon)
+        };
+        Some(if over.is_some_and(|d| d <= today) {
+            Standing::Overdue
+        } else if soon.is_some_and(|d| d <= today) {
+            Standing::DueSoon
+        } else {
+            Standing::InTime
+        })
+    }
+}
+
+/// What feeds [`Marks`]: the case rules, the calendar and which units are
+/// remote, as a hash. Stored marks computed under another one are computed
+/// again.
+pub fn marks_fingerprint(regime: &Regime) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    // The version of the marks' own logic: a change to it recomputes them.
+    h.update(b"marks-1|");
+    h.update(format!("{:?}|{:?}|", regime.case_rules, regime.calendar).as_bytes());
+    for u in regime.units.iter().filter(|u| u.remote_area) {
+        h.update(u.id.as_bytes());
+        h.update(b",");
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first day a limit ending on `due` counts as due soon.
+fn soon_from(rule: &CaseRule, cal: &WorkCalendar, due: NaiveDate) -> NaiveDate {
+    match rule.due_soon.unit {
+        SpanUnit::WorkingDays => cal.sub_working_days(due, rule.due_soon.amount),
+        _ => due - Duration::days(i64::from(limit_days(rule.due_soon))),
+    }
 }
 
 fn limit_days(span: Span) -> u32 {
@@ -370,6 +505,84 @@ mod tests {
             resolved: false,
             resolved_on: None,
         }
+    }
+
+    /// The marks stored with a case give the state `evaluate` gives, on every
+    /// day, for every rule and every shape of case (accepted later than the
+    /// day, resolved with or without a date, complex, remote, extended).
+    #[test]
+    fn marks_agree_with_evaluate_on_every_day() {
+        let cal = cal();
+        let kinds = [
+            "khieu_nai_lan_1",
+            "khieu_nai_lan_2",
+            "khieu_nai_ky_luat",
+            "to_cao",
+            "kien_nghi_phan_anh",
+            "tin_bao_toi_pham",
+            "bare",
+        ];
+        let received = d("2024-01-29");
+        let mut checked = 0;
+        for kind in kinds {
+            let r = rule(kind);
+            for accepted in [None, Some(0), Some(5), Some(12), Some(40)] {
+                for resolved in [
+                    (false, None),
+                    (true, None),
+                    (false, Some(20)),
+                    (true, Some(90)),
+                    (false, Some(200)),
+                ] {
+                    for (complex, remote, extensions) in [(false, false, 0), (true, true, 1), (false, true, 3)] {
+                        let c = Case {
+                            accepted_on: accepted.map(|n| received + Duration::days(n)),
+                            complex,
+                            extensions,
+                            resolved: resolved.0,
+                            resolved_on: resolved.1.map(|n| received + Duration::days(n)),
+                            ..case(kind, "2024-01-29", None)
+                        };
+                        let marks = Marks::of(Some(&r), &c, remote, &cal);
+                        for day in received.iter_days().take(260) {
+                            let want = match evaluate(&r, &c, remote, &cal, day).state {
+                                CaseState::ResolvedOnTime | CaseState::ResolvedLate => Standing::Closed,
+                                CaseState::InTime => Standing::InTime,
+                                CaseState::DueSoon => Standing::DueSoon,
+                                CaseState::Overdue => Standing::Overdue,
+                            };
+                            assert_eq!(marks.state_on(day), Some(want), "{kind} {c:?} remote {remote} on {day}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100_000);
+        assert_eq!(
+            Marks::of(None, &case("bare", "2024-01-29", None), false, &cal).state_on(received),
+            None
+        );
+    }
+
+    #[test]
+    fn the_marks_fingerprint_changes_with_the_rules_the_calendar_and_remote_units() {
+        let mut regime = Regime {
+            timezone: chrono_tz::Asia::Ho_Chi_Minh,
+            language: crate::domain::regime::Language::Vi,
+            working_hours: Default::default(),
+            calendar: WorkCalendar::default(),
+            units: vec![],
+            reports: vec![],
+            case_rules: vec![],
+        };
+        let before = marks_fingerprint(&regime);
+        assert_eq!(before, marks_fingerprint(&regime.clone()));
+        regime.case_rules.push(rule("to_cao"));
+        let with_rule = marks_fingerprint(&regime);
+        assert_ne!(before, with_rule);
+        regime.calendar = cal();
+        assert_ne!(with_rule, marks_fingerprint(&regime));
     }
 
     #[test]

@@ -4,11 +4,10 @@
 //! the previous period and the same period last year, open errors and overdue
 //! cases per unit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::case::{CaseLine, CaseState, count_by_unit};
 use super::deadline::Deadlines;
 use super::period::Period;
 use super::plan::UnitStatus;
@@ -104,17 +103,17 @@ pub fn totals_of(report: &Report, period: Period, facts: &[UnitFacts]) -> Option
     })
 }
 
-/// Builds the summary from the units' statuses and the cases in force.
+/// Builds the summary from the units' statuses and how many overdue cases
+/// each unit has (see [`super::case::count_by_unit`]).
 pub fn build(
     report: &Report,
     d: &Deadlines,
     statuses: &[UnitStatus<'_>],
-    case_lines: &[CaseLine<'_>],
+    overdue: &HashMap<&str, usize>,
     previous: Option<Comparison>,
     last_year: Option<Comparison>,
     at: DateTime<Utc>,
 ) -> Summary {
-    let overdue = count_by_unit(case_lines, |st| st == CaseState::Overdue);
     let rows: Vec<UnitRow> = statuses
         .iter()
         .map(|s| {

@@ -63,12 +63,15 @@ pub fn cases_sheet_name(en: bool) -> &'static str {
     if en { "Overdue cases" } else { "Đơn thư quá hạn" }
 }
 
-/// The workbook as bytes.
+/// The workbook as bytes. `cases`: overdue cases to list (others are
+/// skipped), `overdue_total` of them in all: the sheet lists the
+/// [`OVERDUE_ROWS`] most overdue and says how many more there are.
 pub fn summary_workbook(
     regime: &Regime,
     report: &Report,
     s: &Summary,
     cases: &[CaseLine<'_>],
+    overdue_total: usize,
 ) -> Result<Vec<u8>, ExportError> {
     let en = regime.language.is_english();
     let tz = regime.timezone;
@@ -235,8 +238,8 @@ pub fn summary_workbook(
     let units = regime.units_by_id();
     // The worst first, at most OVERDUE_ROWS: a national backlog would pass
     // the sheet's row limit (1,048,576) and Telegram's size for a document.
-    let left_out = overdue.len().saturating_sub(OVERDUE_ROWS);
     overdue.truncate(OVERDUE_ROWS);
+    let left_out = overdue_total.saturating_sub(overdue.len());
     for (i, l) in overdue.iter().enumerate() {
         let row = (i + 1) as u32;
         let unit = units

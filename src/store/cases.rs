@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row as _;
 
 use super::{Conn, StoreError, flag, ts};
-use crate::domain::case::Case;
+use crate::domain::case::{Case, Marks};
 use crate::domain::submission::CaseRecord;
 
 fn day(d: Option<NaiveDate>) -> Option<String> {
@@ -31,15 +31,67 @@ fn same(c: &Case, r: &CaseRecord) -> bool {
         && c.resolved_on == r.resolved_on
 }
 
-/// Case versions one INSERT statement carries (12 values each). Few: sqlx
-/// binds each value by looking its `$N` name up in SQLite's list of names, a
-/// scan, so binding grows with the square of the values (at 64 rows a
-/// statement, binding was most of storing a million cases).
-const INSERT_ROWS: usize = 16;
+/// Case versions one INSERT statement carries (20 values each; bound by
+/// position, see [`super::placeholders`]).
+const INSERT_ROWS: usize = 50;
+
+/// Under which rules the stored marks were computed, and the newest
+/// submission that reported a case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MarksState {
+    /// None: some marks are to be computed again.
+    pub fingerprint: Option<String>,
+    pub newest: Option<DateTime<Utc>>,
+}
+
+impl MarksState {
+    /// Whether the cases in force at `at` can be read from the marked last
+    /// versions: the marks computed under `fingerprint`, and no case reported
+    /// after `at` (a view of the past reads the versions).
+    pub fn serves(&self, fingerprint: &str, at: DateTime<Utc>) -> bool {
+        self.fingerprint.as_deref() == Some(fingerprint) && self.newest.is_none_or(|n| n <= at)
+    }
+}
+
+pub async fn marks_state(conn: &mut Conn) -> Result<MarksState, StoreError> {
+    let row = sqlx::query("SELECT fingerprint, newest FROM case_marks WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(MarksState::default());
+    };
+    let newest: Option<String> = row.get(1);
+    Ok(MarksState {
+        fingerprint: row.get(0),
+        newest: newest.map(|n| super::parse_ts(&n)).transpose()?,
+    })
+}
+
+/// The last version of each of a unit's cases, with when it was reported.
+async fn latest_of_unit(conn: &mut Conn, unit: &str) -> Result<Vec<(i64, DateTime<Utc>, Case)>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {CASE_COLUMNS}, id, submitted_at FROM case_versions WHERE unit = $1 AND latest = TRUE"
+    )))
+    .bind(unit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.get::<i64, _>(9),
+                super::parse_ts(&r.get::<String, _>(10))?,
+                case_of(r)?,
+            ))
+        })
+        .collect()
+}
 
 /// Records the cases of an accepted submission: a new version for each case
-/// that is new or changed since the version in force at `submitted_at`.
-/// Returns how many versions were added.
+/// that is new or changed since the version in force at `submitted_at`, with
+/// its marks (`marks[i]` of `cases[i]`, computed under `fingerprint`). A new
+/// version reported after the case's last one becomes its last. Returns how
+/// many versions were added.
+#[allow(clippy::too_many_arguments)]
 pub async fn record(
     conn: &mut Conn,
     unit: &str,
@@ -47,53 +99,72 @@ pub async fn record(
     period: &str,
     submitted_at: DateTime<Utc>,
     cases: &[CaseRecord],
+    marks: &[Marks],
+    fingerprint: &str,
 ) -> Result<usize, StoreError> {
     if cases.is_empty() {
         return Ok(0);
     }
-    let current: BTreeMap<String, Case> = cases_at(conn, Some(unit), submitted_at)
+    let latest: BTreeMap<String, (i64, DateTime<Utc>, Case)> = latest_of_unit(conn, unit)
         .await?
         .into_iter()
-        .map(|c| (c.reference.clone(), c))
+        .map(|l| (l.2.reference.clone(), l))
         .collect();
-    let changed: Vec<(&CaseRecord, NaiveDate)> = cases
+    // The version in force at `submitted_at`: the last one, unless a later
+    // submission was stored before this one (then the versions are read).
+    let current: BTreeMap<String, Case> = if latest.values().all(|l| l.1 <= submitted_at) {
+        latest.iter().map(|(r, l)| (r.clone(), l.2.clone())).collect()
+    } else {
+        cases_at(conn, Some(unit), submitted_at)
+            .await?
+            .into_iter()
+            .map(|c| (c.reference.clone(), c))
+            .collect()
+    };
+    let changed: Vec<(&CaseRecord, NaiveDate, Marks)> = cases
         .iter()
+        .zip(marks.iter().copied().chain(std::iter::repeat(Marks::default())))
         // Validation guarantees a received date; skip defensively otherwise.
-        .filter_map(|r| r.received_on.map(|d| (r, d)))
-        .filter(|(r, _)| !current.get(&r.reference).is_some_and(|c| same(c, r)))
+        .filter_map(|(r, m)| r.received_on.map(|d| (r, d, m)))
+        .filter(|(r, _, _)| !current.get(&r.reference).is_some_and(|c| same(c, r)))
         .collect();
-    // Many rows a statement: a unit reporting a hundred cases is a couple of
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    // A version becomes the case's last unless a later one is stored; the
+    // one it follows is the last no more.
+    let last = |r: &CaseRecord| latest.get(&r.reference).is_none_or(|l| l.1 <= submitted_at);
+    let retired: Vec<i64> = changed
+        .iter()
+        .filter(|(r, _, _)| last(r))
+        .filter_map(|(r, _, _)| latest.get(&r.reference).map(|l| l.0))
+        .collect();
+    for chunk in retired.chunks(REFRESH_ROWS * 8) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE case_versions SET latest = FALSE WHERE id IN ({list})"
+        )));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    // Many rows a statement: a unit reporting a hundred cases is a few
     // statements, not a hundred.
     for chunk in changed.chunks(INSERT_ROWS) {
-        let mut sql = String::from(
+        let sql = format!(
             "INSERT INTO case_versions
-               (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period)
-             VALUES ",
+               (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period,
+                latest, counted, closed_from, accept_until, accept_over, accept_soon, resolve_over, resolve_soon)
+             VALUES {}",
+            super::placeholders(conn, chunk.len(), 20)
         );
-        for k in 0..chunk.len() {
-            let p = k * 12;
-            if k > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6,
-                p + 7,
-                p + 8,
-                p + 9,
-                p + 10,
-                p + 11,
-                p + 12
-            ));
-        }
         // Built from placeholders only: every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (r, received_on) in chunk {
+        for (r, received_on, m) in chunk {
             query = query
                 .bind(unit)
                 .bind(&r.reference)
@@ -106,12 +177,196 @@ pub async fn record(
                 .bind(day(r.resolved_on))
                 .bind(ts(submitted_at))
                 .bind(report)
-                .bind(period);
+                .bind(period)
+                .bind(last(r))
+                .bind(m.counted)
+                .bind(day(m.closed_from))
+                .bind(day(m.accept_until))
+                .bind(day(m.accept_over))
+                .bind(day(m.accept_soon))
+                .bind(day(m.resolve_over))
+                .bind(day(m.resolve_soon));
         }
         query.execute(&mut *conn).await?;
     }
-    let added = changed.len();
-    Ok(added)
+    // The newest case submission; marks of other rules than the stored ones
+    // leave the marks to be computed again.
+    sqlx::query(
+        "UPDATE case_marks SET
+           newest = CASE WHEN newest IS NULL OR newest < $1 THEN $1 ELSE newest END,
+           fingerprint = CASE WHEN fingerprint = $2 THEN fingerprint ELSE NULL END
+         WHERE id = 1",
+    )
+    .bind(ts(submitted_at))
+    .bind(fingerprint)
+    .execute(&mut *conn)
+    .await?;
+    Ok(changed.len())
+}
+
+/// Last versions whose marks one refresh statement updates (8 values each).
+const REFRESH_ROWS: usize = 50;
+
+/// Computes the marks of every case's last version again when they were
+/// computed under another `fingerprint` than the one given (the case rules,
+/// the calendar or the remote units changed); nothing when they are current.
+/// Inside the caller's write transaction. Returns how many were computed.
+pub async fn refresh_marks(
+    conn: &mut Conn,
+    fingerprint: &str,
+    marks_of: impl Fn(&Case) -> Marks,
+) -> Result<usize, StoreError> {
+    if marks_state(conn).await?.fingerprint.as_deref() == Some(fingerprint) {
+        return Ok(0);
+    }
+    let mut after = 0i64;
+    let mut done = 0;
+    loop {
+        // A page at a time, by id: memory stays bounded at any backlog.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS}, id FROM case_versions WHERE latest = TRUE AND id > $1 ORDER BY id LIMIT 2000"
+        )))
+        .bind(after)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.get(9);
+        let page: Vec<(i64, Marks)> = rows
+            .iter()
+            .map(|r| Ok((r.get::<i64, _>(9), marks_of(&case_of(r)?))))
+            .collect::<Result<_, StoreError>>()?;
+        for chunk in page.chunks(REFRESH_ROWS) {
+            let values = super::placeholders(conn, chunk.len(), 8);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE case_versions SET counted = v.column2, closed_from = v.column3, accept_until = v.column4,
+                   accept_over = v.column5, accept_soon = v.column6, resolve_over = v.column7, resolve_soon = v.column8
+                 FROM (VALUES {values}) AS v
+                 WHERE case_versions.id = v.column1"
+            )));
+            for (id, m) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(m.counted)
+                    .bind(day(m.closed_from))
+                    .bind(day(m.accept_until))
+                    .bind(day(m.accept_over))
+                    .bind(day(m.accept_soon))
+                    .bind(day(m.resolve_over))
+                    .bind(day(m.resolve_soon));
+            }
+            q.execute(&mut *conn).await?;
+        }
+        done += page.len();
+    }
+    sqlx::query("UPDATE case_marks SET fingerprint = $1 WHERE id = 1")
+        .bind(fingerprint)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done)
+}
+
+/// The first day of a case's limit in its stage (overdue from it, due soon
+/// from it), in SQL over the mark columns; `$1` is the day. Mirrors
+/// [`Marks::state_on`]; a mark that never comes reads as a far day.
+const OPEN: &str = "(closed_from IS NULL OR closed_from > $1)";
+const OVER: &str = "COALESCE(CASE WHEN accept_until IS NULL OR $1 < accept_until THEN accept_over ELSE resolve_over END, '9999-12-31')";
+const SOON: &str = "COALESCE(CASE WHEN accept_until IS NULL OR $1 < accept_until THEN accept_soon ELSE resolve_soon END, '9999-12-31')";
+
+/// How many of a unit's cases in force are open, overdue and due soon.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseCounts {
+    pub open: usize,
+    pub overdue: usize,
+    pub due_soon: usize,
+}
+
+/// Each unit's counts on `today`, from the marked last versions (see
+/// [`MarksState::serves`]): one aggregate over an index, no case read.
+pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String, CaseCounts>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT unit,
+           CAST(SUM(CASE WHEN {OPEN} THEN 1 ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} <= $1 THEN 1 ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} > $1 AND {SOON} <= $1 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM case_versions WHERE latest = TRUE AND counted = TRUE
+         GROUP BY unit"
+    )))
+    .bind(day(Some(today)))
+    .fetch_all(&mut *conn)
+    .await?;
+    let n = |r: &super::Row, i: usize| usize::try_from(r.get::<i64, _>(i)).unwrap_or(0);
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get(0),
+                CaseCounts {
+                    open: n(r, 1),
+                    overdue: n(r, 2),
+                    due_soon: n(r, 3),
+                },
+            )
+        })
+        .collect())
+}
+
+/// Which of the cases in force [`latest`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    All,
+    Overdue,
+    OverdueOrDueSoon,
+}
+
+/// The last version of each case (optionally one unit's), those `pick`
+/// keeps on `today`: by unit and reference, or with `limit` the most
+/// overdue first. Valid for an instant [`MarksState::serves`].
+pub async fn latest(
+    conn: &mut Conn,
+    unit: Option<&str>,
+    pick: Pick,
+    today: NaiveDate,
+    limit: Option<usize>,
+) -> Result<Vec<Case>, StoreError> {
+    use futures_util::TryStreamExt;
+    let keep = match pick {
+        Pick::All => String::new(),
+        Pick::Overdue => format!(" AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
+        Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
+    };
+    let of_unit = if unit.is_some() { " AND unit = $2" } else { "" };
+    let order = match limit {
+        Some(n) => format!("ORDER BY {OVER}, unit, ref LIMIT {n}"),
+        None => "ORDER BY unit, ref".to_string(),
+    };
+    let sql = format!("SELECT {CASE_COLUMNS} FROM case_versions WHERE latest = TRUE{keep}{of_unit} {order}");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day(Some(today)));
+    if let Some(unit) = unit {
+        q = q.bind(unit);
+    }
+    let mut rows = q.fetch(&mut *conn);
+    let mut out = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        out.push(case_of(&r)?);
+    }
+    Ok(out)
+}
+
+/// The columns [`case_of`] reads, in its order.
+const CASE_COLUMNS: &str = "unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on";
+
+fn case_of(r: &super::Row) -> Result<Case, StoreError> {
+    Ok(Case {
+        unit: r.get(0),
+        reference: r.get(1),
+        kind: r.get(2),
+        received_on: parse_day(r.get(3))?.ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
+        accepted_on: parse_day(r.get(4))?,
+        complex: flag(r, 5),
+        extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
+        resolved: flag(r, 7),
+        resolved_on: parse_day(r.get(8))?,
+    })
 }
 
 /// The version of every case in force at `at` (reported by then), optionally
@@ -143,19 +398,7 @@ pub async fn cases_at(conn: &mut Conn, unit: Option<&str>, at: DateTime<Utc>) ->
     };
     let mut out: Vec<Case> = Vec::new();
     while let Some(r) = rows.try_next().await? {
-        let unit: String = r.get(0);
-        let reference: String = r.get(1);
-        let case = Case {
-            kind: r.get(2),
-            received_on: parse_day(r.get(3))?.ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
-            accepted_on: parse_day(r.get(4))?,
-            complex: flag(&r, 5),
-            extensions: u32::try_from(r.get::<i64, _>(6)).unwrap_or(0),
-            resolved: flag(&r, 7),
-            resolved_on: parse_day(r.get(8))?,
-            unit,
-            reference,
-        };
+        let case = case_of(&r)?;
         match out.last_mut() {
             // A later version of the same case replaces the one in hand.
             Some(last) if last.unit == case.unit && last.reference == case.reference => *last = case,

@@ -24,12 +24,17 @@ pub const TABLES: &[&str] = &[
     "telegram_messages",
     "telegram_chats",
     "case_versions",
+    "case_marks",
     "telegram_updates",
     "telegram_strangers",
     "mutes",
     "tasks",
     "task_progress",
 ];
+
+/// Tables of state a migration creates with their one row (under which
+/// rules the case marks were computed): the source's row replaces it.
+const REPLACED: &[&str] = &["case_marks"];
 
 /// Tables whose `id` the database hands out: after a copy with explicit ids,
 /// PostgreSQL's identity sequence is moved past the largest one.
@@ -42,10 +47,9 @@ const IDENTITY: &[&str] = &[
     "task_progress",
 ];
 
-/// Values bound in one INSERT at most: sqlx binds each `$N` on SQLite by a
-/// scan of the statement's parameter names, so the cost of a statement grows
-/// with the square of its values; about twenty rows a statement keeps it small.
-const VALUES_PER_STATEMENT: usize = 240;
+/// Values bound in one INSERT at most (bound by position on SQLite, see
+/// [`super::placeholders`]; well under either database's limit).
+const VALUES_PER_STATEMENT: usize = 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TableCount {
@@ -196,20 +200,11 @@ async fn insert(conn: &mut Conn, table: &str, names: &[String], rows: &[Vec<Valu
         return Ok(());
     }
     let width = names.len();
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", names.join(", "));
-    for (r, _) in rows.iter().enumerate() {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
-    }
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        names.join(", "),
+        super::placeholders(conn, rows.len(), width)
+    );
     // Names come from the target's own schema and TABLES; every value is bound.
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for row in rows {
@@ -250,7 +245,7 @@ pub async fn copy(from: &Storage, to: &Storage) -> Result<CopyReport, StoreError
     }
     {
         let mut dst = target.read().await?;
-        for table in TABLES {
+        for table in TABLES.iter().filter(|t| !REPLACED.contains(t)) {
             let n = count(&mut dst, table).await?;
             if n > 0 {
                 return Err(StoreError::Refused(format!(
@@ -262,6 +257,11 @@ pub async fn copy(from: &Storage, to: &Storage) -> Result<CopyReport, StoreError
     let mut counts = Vec::new();
     for table in TABLES {
         let mut tx = target.write().await?;
+        if REPLACED.contains(table) {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await?;
+        }
         let cols = columns(&mut tx, target.backend(), table).await?;
         let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
         let per_statement = (VALUES_PER_STATEMENT / names.len().max(1)).max(1);

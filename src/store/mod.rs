@@ -389,6 +389,35 @@ impl Store {
 }
 
 /// A boolean column: PostgreSQL's `boolean`, SQLite's 0/1 integer.
+/// `(…), (…)`: `rows` groups of `width` placeholders for a many-row
+/// statement, bound in order (every value is bound, nothing is spliced in).
+/// On SQLite they are anonymous `?`: sqlx binds a numbered `$N` by looking
+/// its name up in SQLite's list of names, a scan per value, so a statement's
+/// binding grew with the square of its values; `?` is bound by position.
+/// On PostgreSQL `$1`, `$2`, ….
+pub(crate) fn placeholders(conn: &Conn, rows: usize, width: usize) -> String {
+    let anonymous = conn.backend_name() == "SQLite";
+    let mut sql = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", r * width + c + 1));
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 pub(crate) fn flag(row: &Row, index: usize) -> bool {
     use sqlx::Row as _;
     row.try_get::<bool, _>(index)

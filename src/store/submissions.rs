@@ -302,26 +302,6 @@ const ROWS_PER_STATEMENT: usize = 20;
 /// Units one `unit IN (…)` list names.
 const UNITS_PER_LIST: usize = 100;
 
-/// `($1, $2, …), (…)`: `rows` groups of `width` placeholders, numbered from
-/// `$1` (every value is bound, nothing is spliced in).
-fn placeholders(rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..width {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", r * width + c + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 /// The newest row of every unit (or of the given units) for a report-period:
 /// [`last_seen`] for many units in one statement.
 pub async fn last_seen_by_unit(
@@ -406,7 +386,7 @@ pub async fn set_collect_results(
              VALUES {}
              ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome,
                detail = excluded.detail, http_status = excluded.http_status",
-            placeholders(chunk.len(), 7)
+            super::placeholders(conn, chunk.len(), 7)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for result in chunk {
@@ -451,7 +431,7 @@ pub async fn set_source_validators_many(
              VALUES {}
              ON CONFLICT (report, period, unit) DO UPDATE SET url_hash = excluded.url_hash, etag = excluded.etag,
                last_modified = excluded.last_modified, updated_at = excluded.updated_at",
-            placeholders(chunk.len(), 7)
+            super::placeholders(conn, chunk.len(), 7)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for k in chunk {

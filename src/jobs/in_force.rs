@@ -1,0 +1,128 @@
+//! The cases in force as the views and the planner read them: from the
+//! marked last versions (counted by the store, see `store::cases::counts`)
+//! when their marks serve the instant, else from every stored version,
+//! evaluated one by one (a view of the past, or marks computed under other
+//! case rules and not yet computed again).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::config::Config;
+use crate::domain::case::{Case, CaseState, Marks, evaluate_all, marks_fingerprint, rule_for};
+use crate::store::cases::{self, CaseCounts, Pick};
+use crate::store::{Conn, Store, StoreError};
+
+fn today(config: &Config, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&config.regime.timezone).date_naive()
+}
+
+/// Whether the marked last versions answer for `at`.
+async fn marked(config: &Config, conn: &mut Conn, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    Ok(cases::marks_state(conn)
+        .await?
+        .serves(&marks_fingerprint(&config.regime), at))
+}
+
+/// Computes the stored cases' marks again when the case rules, the calendar
+/// or the remote units changed since they were computed (one write
+/// transaction; nothing when they are current). Returns how many were.
+pub async fn ensure_marks(config: &Config, store: &Store) -> Result<usize, StoreError> {
+    let regime = &config.regime;
+    let fingerprint = marks_fingerprint(regime);
+    {
+        let mut conn = store.read().await?;
+        if cases::marks_state(&mut conn).await?.fingerprint.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(0);
+        }
+    }
+    let units = regime.units_by_id();
+    let mut tx = store.write().await?;
+    let n = cases::refresh_marks(&mut tx, &fingerprint, |c| {
+        let remote = units.get(c.unit.as_str()).is_some_and(|u| u.remote_area);
+        Marks::of(
+            rule_for(&regime.case_rules, &c.kind, c.received_on),
+            c,
+            remote,
+            &regime.calendar,
+        )
+    })
+    .await?;
+    tx.commit().await?;
+    if n > 0 {
+        tracing::info!(
+            cases = n,
+            "worked out the limits of the stored cases under the case rules in force"
+        );
+    }
+    Ok(n)
+}
+
+/// Each unit's open, overdue and due-soon cases at `at`: units of the config
+/// that exist on that day only (as the evaluated cases count them).
+pub async fn counts(
+    config: &Config,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+) -> Result<HashMap<String, CaseCounts>, StoreError> {
+    let regime = &config.regime;
+    let today = today(config, at);
+    if marked(config, conn, at).await? {
+        let units = regime.units_by_id();
+        return Ok(cases::counts(conn, today)
+            .await?
+            .into_iter()
+            .filter(|(unit, _)| units.get(unit.as_str()).is_some_and(|u| u.exists_during(today, today)))
+            .collect());
+    }
+    let stored = cases::cases_at(conn, None, at).await?;
+    let mut out: HashMap<String, CaseCounts> = HashMap::new();
+    for l in evaluate_all(regime, &stored, today) {
+        let c = out.entry(l.case.unit.clone()).or_default();
+        match l.eval.state {
+            CaseState::Overdue => c.overdue += 1,
+            CaseState::DueSoon => c.due_soon += 1,
+            _ => {}
+        }
+        if l.eval.state.is_open() {
+            c.open += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The cases in force at `at` (optionally one unit's) that a view of `pick`
+/// needs: the caller evaluates them (at most what `pick` keeps, sometimes
+/// more).
+pub async fn read(
+    config: &Config,
+    conn: &mut Conn,
+    unit: Option<&str>,
+    pick: Pick,
+    at: DateTime<Utc>,
+) -> Result<Vec<Case>, StoreError> {
+    if marked(config, conn, at).await? {
+        return cases::latest(conn, unit, pick, today(config, at), None).await;
+    }
+    cases::cases_at(conn, unit, at).await
+}
+
+/// The `limit` most overdue cases in force at `at`, the most overdue first.
+pub async fn worst_overdue(
+    config: &Config,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Case>, StoreError> {
+    let today = today(config, at);
+    if marked(config, conn, at).await? {
+        return cases::latest(conn, None, Pick::Overdue, today, Some(limit)).await;
+    }
+    let stored = cases::cases_at(conn, None, at).await?;
+    let mut overdue: Vec<_> = evaluate_all(&config.regime, &stored, today)
+        .into_iter()
+        .filter(|l| l.eval.state == CaseState::Overdue)
+        .collect();
+    overdue.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
+    Ok(overdue.into_iter().take(limit).map(|l| l.case.clone()).collect())
+}
