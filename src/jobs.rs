@@ -66,9 +66,10 @@ pub async fn tick(
     let regime = &config.regime;
     let today = now.with_timezone(&regime.timezone).date_naive();
     collect_after_deadlines(config, store, now, wall).await?;
-    // Cases stored under other case rules are counted again first (the
-    // views fall back to evaluating every case until they are).
-    if let Err(e) = in_force::ensure_marks(config, store).await {
+    // Cases stored under other case rules are worked out again first (the
+    // views fall back to evaluating every case until they are), and the
+    // day's counts are made.
+    if let Err(e) = in_force::ensure_current(config, store, now).await {
         tracing::warn!("the stored cases' limits could not be worked out again: {e}");
     }
     let mut tx = store.write().await?;
@@ -401,7 +402,7 @@ pub async fn collect_pass(
     now: DateTime<Utc>,
 ) -> Result<Vec<UnitOutcome>, CollectError> {
     // Marks computed under the rules in force before new cases are stored.
-    if let Err(e) = in_force::ensure_marks(config, store).await {
+    if let Err(e) = in_force::ensure_current(config, store, now).await {
         tracing::warn!("the stored cases' limits could not be worked out again: {e}");
     }
     let outcomes = collect::collect(config, store, filter, now).await?;

@@ -369,3 +369,58 @@ fn an_older_file_stored_after_a_newer_one_does_not_replace_its_cases() {
     );
     assert_eq!(kn["due"], "2024-08-09");
 }
+
+/// `status` and `cases --overdue` at `at`, as compared below.
+fn counted_views(office: &Office, at: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let status = office.json(&["status", "--report", "9m", "--period", "2024-9M", "--at", at]);
+    let counts = serde_json::json!(
+        status["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .map(|u| (u["unit"].clone(), u["cases_open"].clone(), u["cases_overdue"].clone()))
+            .collect::<Vec<_>>()
+    );
+    (counts, cases(office, &["--overdue", "--at", at]))
+}
+
+#[test]
+fn the_counts_held_for_a_day_follow_every_new_version_stored_that_day() {
+    let office = Office::new(&tricky_config());
+    tricky_cases(&office);
+    let at = "2024-09-20T09:00:00+07:00";
+    office.ok(&["tick", "--at", at]);
+    let held = office.sql("SELECT counted_on FROM case_marks");
+    assert_eq!(
+        sqlx::Row::get::<Option<String>, _>(&held[0], 0).as_deref(),
+        Some("2024-09-20"),
+        "the tick counted the day"
+    );
+    // The same day: X-0 resolved, X-1 accepted, X-3 in time no more
+    // (simple now), a new case, and X-4 reopened.
+    let cases_now = r#"
+        {"ref": "X-0", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02", "accepted_on": "2024-07-10", "status": "resolved", "resolved_on": "2024-09-19"},
+        {"ref": "X-1", "kind": "khieu_nai_lan_1", "received_on": "2024-09-01", "accepted_on": "2024-09-05"},
+        {"ref": "X-3", "kind": "khieu_nai_lan_1", "received_on": "2024-08-01", "accepted_on": "2024-08-05"},
+        {"ref": "X-4", "kind": "khieu_nai_lan_1", "received_on": "2024-07-01", "accepted_on": "2024-07-05"},
+        {"ref": "X-20", "kind": "to_cao", "received_on": "2024-06-01", "accepted_on": "2024-06-05"}"#;
+    submit_with_cases(&office, "an-phu", "2024-09-20T08:00:00+07:00", cases_now);
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M", "--at", at]);
+    let held = office.sql("SELECT counted_on FROM case_marks");
+    assert_eq!(
+        sqlx::Row::get::<Option<String>, _>(&held[0], 0).as_deref(),
+        Some("2024-09-20"),
+        "the counts were kept, not counted again"
+    );
+    let kept = counted_views(&office, at);
+    assert_ne!(kept.0, serde_json::json!([]), "units are counted");
+    // Counted again from the marks, then evaluated from every version.
+    office.sql("UPDATE case_marks SET counted_on = NULL");
+    let recounted = counted_views(&office, at);
+    office.sql("UPDATE case_marks SET fingerprint = NULL");
+    let evaluated = counted_views(&office, at);
+    assert_eq!(kept, recounted, "the counts kept through the day are the counts");
+    assert_eq!(kept, evaluated, "and agree with evaluating every version");
+    let an_phu = &kept.0[0];
+    assert_eq!(an_phu[0], "an-phu");
+}

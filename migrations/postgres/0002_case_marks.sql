@@ -5,8 +5,10 @@
 -- columns hold the first day of each condition a case's state depends on
 -- (see `domain::case::Marks`), worked out from the case rules, the calendar
 -- and the unit's remote flag when the version is stored; `case_marks` says
--- under which of those they were computed (NULL: to compute again) and the
--- newest submission that reported a case. No version is deleted or changed
+-- under which of those they were computed (NULL: to compute again), the
+-- newest submission that reported a case, and the day `case_counts` holds
+-- each unit's open, overdue and due-soon cases for (kept current as cases
+-- are stored; counted again on another day). No version is deleted or changed
 -- otherwise; the marks of the versions stored before this migration are
 -- computed by the first tick or collection.
 ALTER TABLE case_versions ADD COLUMN latest BOOLEAN NOT NULL DEFAULT FALSE;
@@ -33,6 +35,14 @@ CREATE INDEX case_versions_latest ON case_versions
 CREATE TABLE case_marks (
     id          BIGINT PRIMARY KEY CHECK (id = 1),
     fingerprint TEXT,
-    newest      TEXT
+    newest      TEXT,
+    counted_on  TEXT
 );
 INSERT INTO case_marks (id, fingerprint, newest) SELECT 1, NULL, MAX(submitted_at) FROM case_versions;
+
+CREATE TABLE case_counts (
+    unit     TEXT   PRIMARY KEY,
+    open     BIGINT NOT NULL,
+    overdue  BIGINT NOT NULL,
+    due_soon BIGINT NOT NULL
+);

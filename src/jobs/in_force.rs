@@ -24,15 +24,20 @@ async fn marked(config: &Config, conn: &mut Conn, at: DateTime<Utc>) -> Result<b
         .serves(&marks_fingerprint(&config.regime), at))
 }
 
-/// Computes the stored cases' marks again when the case rules, the calendar
-/// or the remote units changed since they were computed (one write
-/// transaction; nothing when they are current). Returns how many were.
-pub async fn ensure_marks(config: &Config, store: &Store) -> Result<usize, StoreError> {
+/// Keeps what the views count from current: the stored cases' marks
+/// computed again when the case rules, the calendar or the remote units
+/// changed since they were, and each unit's counts held for the day of `now`
+/// (counted again on another day; kept current as cases are stored). One
+/// write transaction when something is to do, one read otherwise. Returns
+/// how many cases' marks were computed again.
+pub async fn ensure_current(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let regime = &config.regime;
     let fingerprint = marks_fingerprint(regime);
+    let today = today(config, now);
     {
         let mut conn = store.read().await?;
-        if cases::marks_state(&mut conn).await?.fingerprint.as_deref() == Some(fingerprint.as_str()) {
+        let state = cases::marks_state(&mut conn).await?;
+        if state.fingerprint.as_deref() == Some(fingerprint.as_str()) && state.counted_on == Some(today) {
             return Ok(0);
         }
     }
@@ -48,6 +53,7 @@ pub async fn ensure_marks(config: &Config, store: &Store) -> Result<usize, Store
         )
     })
     .await?;
+    cases::recount(&mut tx, today).await?;
     tx.commit().await?;
     if n > 0 {
         tracing::info!(

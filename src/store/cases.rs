@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row as _;
 
 use super::{Conn, StoreError, flag, ts};
-use crate::domain::case::{Case, Marks};
+use crate::domain::case::{Case, Marks, Standing};
 use crate::domain::submission::CaseRecord;
 
 fn day(d: Option<NaiveDate>) -> Option<String> {
@@ -42,6 +42,8 @@ pub struct MarksState {
     /// None: some marks are to be computed again.
     pub fingerprint: Option<String>,
     pub newest: Option<DateTime<Utc>>,
+    /// The day `case_counts` holds the counts of (None: none held).
+    pub counted_on: Option<NaiveDate>,
 }
 
 impl MarksState {
@@ -54,7 +56,7 @@ impl MarksState {
 }
 
 pub async fn marks_state(conn: &mut Conn) -> Result<MarksState, StoreError> {
-    let row = sqlx::query("SELECT fingerprint, newest FROM case_marks WHERE id = 1")
+    let row = sqlx::query("SELECT fingerprint, newest, counted_on FROM case_marks WHERE id = 1")
         .fetch_optional(&mut *conn)
         .await?;
     let Some(row) = row else {
@@ -64,26 +66,62 @@ pub async fn marks_state(conn: &mut Conn) -> Result<MarksState, StoreError> {
     Ok(MarksState {
         fingerprint: row.get(0),
         newest: newest.map(|n| super::parse_ts(&n)).transpose()?,
+        counted_on: parse_day(row.get(2))?,
     })
 }
 
-/// The last version of each of a unit's cases, with when it was reported.
-async fn latest_of_unit(conn: &mut Conn, unit: &str) -> Result<Vec<(i64, DateTime<Utc>, Case)>, StoreError> {
+/// The last version of one of a unit's cases: its id, when it was
+/// reported, the case and its marks.
+struct Last {
+    id: i64,
+    submitted_at: DateTime<Utc>,
+    case: Case,
+    marks: Marks,
+}
+
+/// The columns [`marks_of`] reads, in its order.
+const MARK_COLUMNS: &str = "counted, closed_from, accept_until, accept_over, accept_soon, resolve_over, resolve_soon";
+
+fn marks_of(r: &super::Row, from: usize) -> Result<Marks, StoreError> {
+    let d = |i: usize| parse_day(r.get(from + i));
+    Ok(Marks {
+        counted: flag(r, from),
+        closed_from: d(1)?,
+        accept_until: d(2)?,
+        accept_over: d(3)?,
+        accept_soon: d(4)?,
+        resolve_over: d(5)?,
+        resolve_soon: d(6)?,
+    })
+}
+
+async fn latest_of_unit(conn: &mut Conn, unit: &str) -> Result<Vec<Last>, StoreError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS}, id, submitted_at FROM case_versions WHERE unit = $1 AND latest = TRUE"
+        "SELECT {CASE_COLUMNS}, id, submitted_at, {MARK_COLUMNS} FROM case_versions WHERE unit = $1 AND latest = TRUE"
     )))
     .bind(unit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.get::<i64, _>(9),
-                super::parse_ts(&r.get::<String, _>(10))?,
-                case_of(r)?,
-            ))
+            Ok(Last {
+                id: r.get(9),
+                submitted_at: super::parse_ts(&r.get::<String, _>(10))?,
+                case: case_of(r)?,
+                marks: marks_of(r, 11)?,
+            })
         })
         .collect()
+}
+
+/// What one case adds to its unit's counts on `day`: (open, overdue, due soon).
+fn tally(m: &Marks, day: NaiveDate) -> [i64; 3] {
+    match m.state_on(day) {
+        None | Some(Standing::Closed) => [0, 0, 0],
+        Some(Standing::InTime) => [1, 0, 0],
+        Some(Standing::Overdue) => [1, 1, 0],
+        Some(Standing::DueSoon) => [1, 0, 1],
+    }
 }
 
 /// Records the cases of an accepted submission: a new version for each case
@@ -105,15 +143,15 @@ pub async fn record(
     if cases.is_empty() {
         return Ok(0);
     }
-    let latest: BTreeMap<String, (i64, DateTime<Utc>, Case)> = latest_of_unit(conn, unit)
+    let latest: BTreeMap<String, Last> = latest_of_unit(conn, unit)
         .await?
         .into_iter()
-        .map(|l| (l.2.reference.clone(), l))
+        .map(|l| (l.case.reference.clone(), l))
         .collect();
     // The version in force at `submitted_at`: the last one, unless a later
     // submission was stored before this one (then the versions are read).
-    let current: BTreeMap<String, Case> = if latest.values().all(|l| l.1 <= submitted_at) {
-        latest.iter().map(|(r, l)| (r.clone(), l.2.clone())).collect()
+    let current: BTreeMap<String, Case> = if latest.values().all(|l| l.submitted_at <= submitted_at) {
+        latest.iter().map(|(r, l)| (r.clone(), l.case.clone())).collect()
     } else {
         cases_at(conn, Some(unit), submitted_at)
             .await?
@@ -133,12 +171,43 @@ pub async fn record(
     }
     // A version becomes the case's last unless a later one is stored; the
     // one it follows is the last no more.
-    let last = |r: &CaseRecord| latest.get(&r.reference).is_none_or(|l| l.1 <= submitted_at);
-    let retired: Vec<i64> = changed
+    let last = |r: &CaseRecord| latest.get(&r.reference).is_none_or(|l| l.submitted_at <= submitted_at);
+    let retired: Vec<&Last> = changed
         .iter()
         .filter(|(r, _, _)| last(r))
-        .filter_map(|(r, _, _)| latest.get(&r.reference).map(|l| l.0))
+        .filter_map(|(r, _, _)| latest.get(&r.reference))
         .collect();
+    // The unit's counts for the day they are held for follow: what the new
+    // last versions add, less what the versions they follow took.
+    let state = marks_state(conn).await?;
+    let current_marks = state.fingerprint.as_deref() == Some(fingerprint);
+    if let (Some(day), true) = (state.counted_on, current_marks) {
+        let mut delta = [0i64; 3];
+        for (r, _, m) in &changed {
+            if last(r) {
+                let add = tally(m, day);
+                (0..3).for_each(|i| delta[i] += add[i]);
+            }
+        }
+        for old in &retired {
+            let take = tally(&old.marks, day);
+            (0..3).for_each(|i| delta[i] -= take[i]);
+        }
+        if delta != [0, 0, 0] {
+            sqlx::query(
+                "INSERT INTO case_counts (unit, open, overdue, due_soon) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (unit) DO UPDATE SET open = case_counts.open + excluded.open,
+                   overdue = case_counts.overdue + excluded.overdue, due_soon = case_counts.due_soon + excluded.due_soon",
+            )
+            .bind(unit)
+            .bind(delta[0])
+            .bind(delta[1])
+            .bind(delta[2])
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    let retired: Vec<i64> = retired.iter().map(|l| l.id).collect();
     for chunk in retired.chunks(REFRESH_ROWS * 8) {
         let list = (1..=chunk.len())
             .map(|i| format!("${i}"))
@@ -190,15 +259,16 @@ pub async fn record(
         query.execute(&mut *conn).await?;
     }
     // The newest case submission; marks of other rules than the stored ones
-    // leave the marks to be computed again.
+    // leave the marks (and the counts) to be computed again.
     sqlx::query(
         "UPDATE case_marks SET
            newest = CASE WHEN newest IS NULL OR newest < $1 THEN $1 ELSE newest END,
-           fingerprint = CASE WHEN fingerprint = $2 THEN fingerprint ELSE NULL END
+           fingerprint = CASE WHEN $2 THEN fingerprint ELSE NULL END,
+           counted_on = CASE WHEN $2 THEN counted_on ELSE NULL END
          WHERE id = 1",
     )
     .bind(ts(submitted_at))
-    .bind(fingerprint)
+    .bind(current_marks)
     .execute(&mut *conn)
     .await?;
     Ok(changed.len())
@@ -258,7 +328,7 @@ pub async fn refresh_marks(
         }
         done += page.len();
     }
-    sqlx::query("UPDATE case_marks SET fingerprint = $1 WHERE id = 1")
+    sqlx::query("UPDATE case_marks SET fingerprint = $1, counted_on = NULL WHERE id = 1")
         .bind(fingerprint)
         .execute(&mut *conn)
         .await?;
@@ -281,19 +351,20 @@ pub struct CaseCounts {
 }
 
 /// Each unit's counts on `today`, from the marked last versions (see
-/// [`MarksState::serves`]): one aggregate over an index, no case read.
+/// [`MarksState::serves`]): those held for the day when there are (a row
+/// per unit), else one aggregate over an index, no case read.
 pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String, CaseCounts>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT unit,
-           CAST(SUM(CASE WHEN {OPEN} THEN 1 ELSE 0 END) AS BIGINT),
-           CAST(SUM(CASE WHEN {OPEN} AND {OVER} <= $1 THEN 1 ELSE 0 END) AS BIGINT),
-           CAST(SUM(CASE WHEN {OPEN} AND {OVER} > $1 AND {SOON} <= $1 THEN 1 ELSE 0 END) AS BIGINT)
-         FROM case_versions WHERE latest = TRUE AND counted = TRUE
-         GROUP BY unit"
-    )))
-    .bind(day(Some(today)))
-    .fetch_all(&mut *conn)
-    .await?;
+    let held = marks_state(conn).await?.counted_on == Some(today);
+    let rows = if held {
+        sqlx::query("SELECT unit, open, overdue, due_soon FROM case_counts")
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(count_sql()))
+            .bind(day(Some(today)))
+            .fetch_all(&mut *conn)
+            .await?
+    };
     let n = |r: &super::Row, i: usize| usize::try_from(r.get::<i64, _>(i)).unwrap_or(0);
     Ok(rows
         .iter()
@@ -308,6 +379,40 @@ pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String
             )
         })
         .collect())
+}
+
+/// Counts every unit's cases for `today` into `case_counts` (kept current
+/// from then on as cases are stored), unless they are held for that day.
+/// Inside the caller's write transaction; true when it counted.
+pub async fn recount(conn: &mut Conn, today: NaiveDate) -> Result<bool, StoreError> {
+    if marks_state(conn).await?.counted_on == Some(today) {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM case_counts").execute(&mut *conn).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO case_counts (unit, open, overdue, due_soon) {}",
+        count_sql()
+    )))
+    .bind(day(Some(today)))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE case_marks SET counted_on = $1 WHERE id = 1")
+        .bind(day(Some(today)))
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// Each unit's open, overdue and due-soon cases on the day `$1`.
+fn count_sql() -> String {
+    format!(
+        "SELECT unit,
+           CAST(SUM(CASE WHEN {OPEN} THEN 1 ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} <= $1 THEN 1 ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} > $1 AND {SOON} <= $1 THEN 1 ELSE 0 END) AS BIGINT)
+         FROM case_versions WHERE latest = TRUE AND counted = TRUE
+         GROUP BY unit"
+    )
 }
 
 /// Which of the cases in force [`latest`] reads.

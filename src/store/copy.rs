@@ -25,6 +25,7 @@ pub const TABLES: &[&str] = &[
     "telegram_chats",
     "case_versions",
     "case_marks",
+    "case_counts",
     "telegram_updates",
     "telegram_strangers",
     "mutes",
