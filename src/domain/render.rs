@@ -319,27 +319,58 @@ pub const DIGEST_CASES_PER_UNIT: usize = 5;
 /// days overdue only. Within [`MAX_CHAT_LEN`]: at a large scale the units
 /// with the most cases first and "và N đơn vị khác".
 pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[String], now: DateTime<Utc>) -> String {
-    first_fitting(|cap| case_digest_capped(regime, lines, newly_overdue, now, cap))
+    // Grouped and sorted once; each try at a smaller cap only cuts.
+    let overdue = digest_groups(regime, lines, CaseState::Overdue);
+    let soon = digest_groups(regime, lines, CaseState::DueSoon);
+    let newly: HashSet<&str> = newly_overdue.iter().map(String::as_str).collect();
+    first_fitting(|cap| case_digest_capped(regime, &overdue, &soon, &newly, now, cap))
+}
+
+/// The cases of one state by unit: units with the most first (then in
+/// config order), each with its count and its first
+/// [`DIGEST_CASES_PER_UNIT`] cases (the most overdue, or the soonest due).
+struct DigestGroups<'l, 'a> {
+    cases: usize,
+    units: Vec<(&'a Unit, usize, Vec<&'l CaseLine<'a>>)>,
+}
+
+fn digest_groups<'l, 'a>(regime: &'a Regime, lines: &'l [CaseLine<'a>], state: CaseState) -> DigestGroups<'l, 'a> {
+    let mut by_unit: HashMap<&str, Vec<&'l CaseLine<'a>>> = HashMap::new();
+    let mut cases = 0;
+    for l in lines.iter().filter(|l| l.eval.state == state) {
+        by_unit.entry(l.case.unit.as_str()).or_default().push(l);
+        cases += 1;
+    }
+    let mut units: Vec<(&'a Unit, usize, Vec<&'l CaseLine<'a>>)> = regime
+        .units
+        .iter()
+        .filter_map(|u| by_unit.remove(u.id.as_str()).map(|ls| (u, ls)))
+        .map(|(u, mut ls)| {
+            if state == CaseState::Overdue {
+                ls.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
+            } else {
+                ls.sort_by_key(|l| l.eval.due);
+            }
+            let n = ls.len();
+            ls.truncate(DIGEST_CASES_PER_UNIT);
+            (u, n, ls)
+        })
+        .collect();
+    units.sort_by_key(|(_, n, _)| std::cmp::Reverse(*n));
+    DigestGroups { cases, units }
 }
 
 fn case_digest_capped(
     regime: &Regime,
-    lines: &[CaseLine<'_>],
-    newly_overdue: &[String],
+    overdue: &DigestGroups<'_, '_>,
+    soon: &DigestGroups<'_, '_>,
+    newly: &HashSet<&str>,
     now: DateTime<Utc>,
     cap: Option<usize>,
 ) -> String {
     let en = en(regime);
     let today = text::date(local(regime, now).date_naive());
-    let overdue: Vec<&CaseLine<'_>> = lines.iter().filter(|l| l.eval.state == CaseState::Overdue).collect();
-    let soon: Vec<&CaseLine<'_>> = lines.iter().filter(|l| l.eval.state == CaseState::DueSoon).collect();
-    let count_units = |ls: &[&CaseLine<'_>]| {
-        let mut units: Vec<&str> = ls.iter().map(|l| l.case.unit.as_str()).collect();
-        units.sort_unstable();
-        units.dedup();
-        units.len()
-    };
-    let (n_over, n_units, n_soon) = (overdue.len(), count_units(&overdue), soon.len());
+    let (n_over, n_units, n_soon) = (overdue.cases, overdue.units.len(), soon.cases);
     let counts = match (en, n_over, n_soon) {
         (false, 0, 0) => "Không có đơn quá hạn hoặc sắp đến hạn.".to_string(),
         (false, 0, s) => format!("Không có đơn quá hạn; sắp đến hạn: {s} đơn."),
@@ -366,38 +397,21 @@ fn case_digest_capped(
         (Stage::Resolve, true) => "resolve by",
     };
     let due = |l: &CaseLine<'_>| l.eval.due.map(text::date).unwrap_or_else(|| "—".into());
-    let newly: HashSet<&str> = newly_overdue.iter().map(String::as_str).collect();
-    let section = |out: &mut String, title: &str, group: &[&CaseLine<'_>], overdue: bool| {
-        if group.is_empty() {
+    let section = |out: &mut String, title: &str, group: &DigestGroups<'_, '_>, overdue: bool| {
+        if group.units.is_empty() {
             return;
         }
         out.push_str(&format!("\n\n<b>{title}</b>"));
-        // Units with the most cases first, then in config order.
-        let mut by_unit: HashMap<&str, Vec<&CaseLine<'_>>> = HashMap::new();
-        for l in group {
-            by_unit.entry(l.case.unit.as_str()).or_default().push(l);
-        }
-        let mut units: Vec<(&Unit, Vec<&CaseLine<'_>>)> = regime
-            .units
-            .iter()
-            .filter_map(|u| by_unit.remove(u.id.as_str()).map(|ls| (u, ls)))
-            .collect();
-        units.sort_by_key(|(_, ls)| std::cmp::Reverse(ls.len()));
-        let hidden = cap.map_or(0, |cap| units.len().saturating_sub(cap));
-        units.truncate(units.len() - hidden);
-        for (unit, mut ls) in units {
-            if overdue {
-                ls.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
-            } else {
-                ls.sort_by_key(|l| l.eval.due);
-            }
-            let n = ls.len();
+        let shown = cap.map_or(group.units.len(), |cap| cap.min(group.units.len()));
+        let hidden = group.units.len() - shown;
+        for (unit, n, ls) in &group.units[..shown] {
+            let n = *n;
             out.push_str(&format!(
                 "\n• {}: {}",
                 escape_html(&unit.name),
                 if en { en_cases(n) } else { format!("{n} đơn") }
             ));
-            for l in ls.iter().take(DIGEST_CASES_PER_UNIT) {
+            for l in ls {
                 let mut line = format!(
                     "\n   – {} · {} · {} {}",
                     escape_html(&l.case.reference),
@@ -431,8 +445,8 @@ fn case_digest_capped(
             out.push_str(&format!("\n• {}", more_units(hidden, en)));
         }
     };
-    section(&mut out, if en { "Overdue" } else { "Quá hạn" }, &overdue, true);
-    section(&mut out, if en { "Due soon" } else { "Sắp đến hạn" }, &soon, false);
+    section(&mut out, if en { "Overdue" } else { "Quá hạn" }, overdue, true);
+    section(&mut out, if en { "Due soon" } else { "Sắp đến hạn" }, soon, false);
     out
 }
 
