@@ -242,26 +242,15 @@ fn tricky_cases(office: &Office) {
     office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
 }
 
-/// What `status` and `cases` say on each of a run of days.
+/// What `status` (each unit's open and overdue cases), `cases` and
+/// `cases --overdue` say on each of a run of days.
 fn views_on_days(office: &Office) -> Vec<(serde_json::Value, Vec<serde_json::Value>, Vec<serde_json::Value>)> {
     (0..10)
         .map(|k| {
             let day = chrono::NaiveDate::from_ymd_opt(2024, 9, 17).expect("day") + chrono::Duration::days(k * 9);
             let at = format!("{day}T09:00:00+07:00");
-            let status = office.json(&["status", "--report", "9m", "--period", "2024-9M", "--at", &at]);
-            let counts = serde_json::json!(
-                status["units"]
-                    .as_array()
-                    .expect("units")
-                    .iter()
-                    .map(|u| (u["unit"].clone(), u["cases_open"].clone(), u["cases_overdue"].clone()))
-                    .collect::<Vec<_>>()
-            );
-            (
-                counts,
-                cases(office, &["--at", &at]),
-                cases(office, &["--overdue", "--at", &at]),
-            )
+            let (counts, overdue) = counted_views(office, &at);
+            (counts, cases(office, &["--at", &at]), overdue)
         })
         .collect()
 }

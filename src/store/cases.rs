@@ -79,6 +79,17 @@ struct Last {
     marks: Marks,
 }
 
+/// Binds a case's marks in the order of [`MARK_COLUMNS`].
+fn bind_marks<'q>(q: super::Query<'q>, m: &Marks) -> super::Query<'q> {
+    q.bind(m.counted)
+        .bind(day(m.closed_from))
+        .bind(day(m.accept_until))
+        .bind(day(m.accept_over))
+        .bind(day(m.accept_soon))
+        .bind(day(m.resolve_over))
+        .bind(day(m.resolve_soon))
+}
+
 /// The columns [`marks_of`] reads, in its order.
 const MARK_COLUMNS: &str = "counted, closed_from, accept_until, accept_over, accept_soon, resolve_over, resolve_soon";
 
@@ -247,14 +258,8 @@ pub async fn record(
                 .bind(ts(submitted_at))
                 .bind(report)
                 .bind(period)
-                .bind(last(r))
-                .bind(m.counted)
-                .bind(day(m.closed_from))
-                .bind(day(m.accept_until))
-                .bind(day(m.accept_over))
-                .bind(day(m.accept_soon))
-                .bind(day(m.resolve_over))
-                .bind(day(m.resolve_soon));
+                .bind(last(r));
+            query = bind_marks(query, m);
         }
         query.execute(&mut *conn).await?;
     }
@@ -314,15 +319,7 @@ pub async fn refresh_marks(
                  WHERE case_versions.id = v.column1"
             )));
             for (id, m) in chunk {
-                q = q
-                    .bind(*id)
-                    .bind(m.counted)
-                    .bind(day(m.closed_from))
-                    .bind(day(m.accept_until))
-                    .bind(day(m.accept_over))
-                    .bind(day(m.accept_soon))
-                    .bind(day(m.resolve_over))
-                    .bind(day(m.resolve_soon));
+                q = bind_marks(q.bind(*id), m);
             }
             q.execute(&mut *conn).await?;
         }

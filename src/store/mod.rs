@@ -37,6 +37,8 @@ pub type Conn = sqlx::AnyConnection;
 
 /// A row as the store reads it.
 pub(crate) type Row = sqlx::any::AnyRow;
+/// A statement being bound, on either backend.
+pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
