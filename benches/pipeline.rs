@@ -413,6 +413,10 @@ async fn bench() {
         steps.push(("views and summary", peak_rss_mb()));
         store.close().await;
         drop(nginx);
+        // `BENCH_KEEP=1` keeps the last run's office (its database) to look at.
+        if std::env::var("BENCH_KEEP").is_ok_and(|v| v == "1") {
+            eprintln!("kept {}", dir.keep().display());
+        }
     }
     let bare_parse = median(bare_parse);
     let bare_sql = median(bare_sql);
@@ -455,7 +459,9 @@ async fn bench() {
 }
 
 fn main() {
-    tracing_subscriber::fmt().with_env_filter("error").init();
+    // `BENCH_LOG=sqlx=debug` prints every statement with its time.
+    let filter = std::env::var("BENCH_LOG").unwrap_or_else(|_| "error".to_string());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

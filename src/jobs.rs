@@ -17,10 +17,11 @@ use crate::domain::deadline::{Deadlines, active_periods, deadlines};
 use crate::domain::flags;
 use crate::domain::period::Period;
 use crate::domain::plan::{
-    FIRING_CURRENT_FOR, Notice, NoticeKind, PeriodInput, period_status, plan_case_digest, plan_config_error,
-    plan_period, summary_due,
+    FIRING_CURRENT_FOR, Notice, NoticeKind, PeriodInput, digest_key, period_status, plan_case_digest,
+    plan_config_error, plan_period, summary_due,
 };
 use crate::domain::regime::Report;
+use crate::domain::render;
 use crate::domain::status::UnitState;
 use crate::domain::summary::{Summary, build as build_summary, totals_of};
 use crate::store::{Store, StoreError, cases, jobs as runs, outbox, submissions};
@@ -297,20 +298,33 @@ async fn plan_digest(
     };
     let firing = firing.with_timezone(&Utc);
     let recent = outbox::recent_of_kind(conn, NoticeKind::CaseDigest, now, 2).await?;
-    let key = format!(
-        "case_digest:{}",
-        firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
-    );
-    // Every case is read only when this firing's digest is still to plan: an
+    let key = digest_key(regime, firing);
+    // The cases are read only when this firing's digest is still to plan: an
     // idle tick does not load a national office's cases every minute.
     if now - firing >= FIRING_CURRENT_FOR || recent.iter().any(|p| p.key == key) {
         return Ok(None);
     }
-    let stored = in_force::read(config, conn, None, cases::Pick::OverdueOrDueSoon, now).await?;
+    // Each unit's counts, then the cases of the units the digest can show:
+    // a national backlog's digest names a few dozen units, not every case.
+    let counts = in_force::counts(config, conn, now).await?;
+    let digest_counts: render::DigestCounts<'_> = counts
+        .iter()
+        .map(|(unit, c)| (unit.as_str(), (c.overdue, c.due_soon)))
+        .collect();
+    let shown = render::digest_units(regime, &digest_counts);
+    let stored = in_force::read_units(config, conn, &shown, cases::Pick::OverdueOrDueSoon, now).await?;
     let today = now.with_timezone(&regime.timezone).date_naive();
     let lines = evaluate_all(regime, &stored, today);
     let previous = recent.iter().find(|p| p.key != key);
-    Ok(plan_case_digest(regime, &lines, firing, previous, &recent, now))
+    Ok(plan_case_digest(
+        regime,
+        &digest_counts,
+        &lines,
+        firing,
+        previous,
+        &recent,
+        now,
+    ))
 }
 
 /// Collects each active report-period once after its deadline and once after

@@ -7,7 +7,7 @@
 //! late alert and the urges after it) only ever yields its latest due member,
 //! so a tick after downtime sends one message, not a burst of stale ones.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use super::deadline::{Deadlines, deadlines};
 use super::period::Period;
@@ -438,10 +438,14 @@ pub fn next_opening(
 
 /// The case digest of the `case_digest` schedule's firing at `firing` (the
 /// latest one at or before `now`), unless it is already queued or nothing is
-/// overdue or due soon. `previous` is the last digest queued before it: cases
-/// overdue now that it did not list are marked new.
+/// overdue or due soon. `counts` holds each unit's overdue and due-soon
+/// cases; `lines` the cases of at least the units the digest can show
+/// ([`render::digest_units`]). `previous` is the last digest queued before
+/// it: a case that was still on time on its day (due on or after it) is
+/// marked new — it became overdue since.
 pub fn plan_case_digest(
     regime: &Regime,
+    counts: &render::DigestCounts<'_>,
     lines: &[super::case::CaseLine<'_>],
     firing: DateTime<Utc>,
     previous: Option<&PastNotice>,
@@ -452,40 +456,51 @@ pub fn plan_case_digest(
     if now < firing || now - firing >= FIRING_CURRENT_FOR {
         return None;
     }
-    let key = format!(
-        "case_digest:{}",
-        firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
-    );
+    let key = digest_key(regime, firing);
     if already.iter().any(|p| p.key == key) {
         return None;
     }
-    let overdue: Vec<&super::case::CaseLine<'_>> =
-        lines.iter().filter(|l| l.eval.state == CaseState::Overdue).collect();
-    if overdue.is_empty() && !lines.iter().any(|l| l.eval.state == CaseState::DueSoon) {
+    if counts.values().all(|&(over, soon)| over == 0 && soon == 0) {
         return None;
     }
-    let atoms: Vec<String> = overdue.iter().map(|l| render::case_atom(l)).collect();
-    let listed: Option<std::collections::HashSet<&str>> =
-        previous.map(|p| p.atoms.iter().map(String::as_str).collect());
-    let newly: Vec<String> = atoms
+    let since = previous.and_then(|p| digest_day(&p.key));
+    let newly: Vec<String> = lines
         .iter()
-        .filter(|a| listed.as_ref().is_some_and(|l| !l.contains(a.as_str())))
-        .cloned()
+        .filter(|l| l.eval.state == CaseState::Overdue)
+        .filter(|l| since.is_some_and(|day| l.eval.due.is_some_and(|due| due >= day)))
+        .map(render::case_atom)
         .collect();
-    let mut units: Vec<String> = overdue.iter().map(|l| l.case.unit.clone()).collect();
+    let mut units: Vec<String> = counts
+        .iter()
+        .filter(|(_, (over, _))| *over > 0)
+        .map(|(u, _)| (*u).to_string())
+        .collect();
     units.sort();
-    units.dedup();
     Some(Notice {
         kind: NoticeKind::CaseDigest,
         key,
         report: None,
         period: None,
         units,
-        text: render::case_digest(regime, lines, &newly, now),
-        atoms,
+        text: render::case_digest_of(regime, counts, lines, &newly, now),
+        atoms: Vec::new(),
         not_before: hold(regime, NoticeKind::CaseDigest, now),
         expires_at: hold(regime, NoticeKind::CaseDigest, now) + FIRING_CURRENT_FOR,
     })
+}
+
+/// `case_digest:{local firing time}`: the key of a digest.
+pub fn digest_key(regime: &Regime, firing: DateTime<Utc>) -> String {
+    format!(
+        "case_digest:{}",
+        firing.with_timezone(&regime.timezone).format("%Y-%m-%dT%H:%M")
+    )
+}
+
+/// The local day of a digest's firing, from its key.
+fn digest_day(key: &str) -> Option<NaiveDate> {
+    let stamp = key.strip_prefix("case_digest:")?;
+    NaiveDate::parse_from_str(stamp.get(..10)?, "%Y-%m-%d").ok()
 }
 
 /// The summary a report-period calls for at `now`, if it was not sent

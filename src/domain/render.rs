@@ -319,11 +319,79 @@ pub const DIGEST_CASES_PER_UNIT: usize = 5;
 /// days overdue only. Within [`MAX_CHAT_LEN`]: at a large scale the units
 /// with the most cases first and "và N đơn vị khác".
 pub fn case_digest(regime: &Regime, lines: &[CaseLine<'_>], newly_overdue: &[String], now: DateTime<Utc>) -> String {
+    case_digest_of(regime, &digest_counts(lines), lines, newly_overdue, now)
+}
+
+/// Each unit's overdue and due-soon cases, as a digest counts them.
+pub type DigestCounts<'a> = HashMap<&'a str, (usize, usize)>;
+
+/// The counts of evaluated cases.
+pub fn digest_counts<'a>(lines: &[CaseLine<'a>]) -> DigestCounts<'a> {
+    let mut counts = DigestCounts::new();
+    for l in lines {
+        match l.eval.state {
+            CaseState::Overdue => counts.entry(l.case.unit.as_str()).or_default().0 += 1,
+            CaseState::DueSoon => counts.entry(l.case.unit.as_str()).or_default().1 += 1,
+            _ => {}
+        }
+    }
+    counts
+}
+
+/// The case digest from each unit's counts and the cases of the units it
+/// can show ([`digest_units`]; the cases of others are not needed): what a
+/// national backlog's digest reads instead of every case.
+pub fn case_digest_of(
+    regime: &Regime,
+    counts: &DigestCounts<'_>,
+    lines: &[CaseLine<'_>],
+    newly_overdue: &[String],
+    now: DateTime<Utc>,
+) -> String {
     // Grouped and sorted once; each try at a smaller cap only cuts.
-    let overdue = digest_groups(regime, lines, CaseState::Overdue);
-    let soon = digest_groups(regime, lines, CaseState::DueSoon);
+    let overdue = digest_groups(regime, counts, lines, CaseState::Overdue);
+    let soon = digest_groups(regime, counts, lines, CaseState::DueSoon);
     let newly: HashSet<&str> = newly_overdue.iter().map(String::as_str).collect();
     first_fitting(|cap| case_digest_capped(regime, &overdue, &soon, &newly, now, cap))
+}
+
+/// The shortest line a unit takes in a digest (`\n• X: 1 đơn`): more units
+/// than `MAX_CHAT_LEN / MIN_UNIT_LINE` never fit uncut.
+const MIN_UNIT_LINE: usize = 10;
+
+/// The units whose cases a digest of these counts can show: every unit
+/// while the uncut text could fit, else the first of each section up to the
+/// largest cap, in the digest's order.
+pub fn digest_units<'a>(regime: &'a Regime, counts: &DigestCounts<'_>) -> Vec<&'a str> {
+    let sections = [CaseState::Overdue, CaseState::DueSoon].map(|state| ranked_units(regime, counts, state));
+    let listed: usize = sections.iter().map(Vec::len).sum();
+    let shown = if listed * MIN_UNIT_LINE <= MAX_CHAT_LEN {
+        usize::MAX
+    } else {
+        CAPS.iter().flatten().copied().max().unwrap_or(0)
+    };
+    let mut units: Vec<&str> = sections
+        .iter()
+        .flat_map(|s| s.iter().take(shown).map(|(u, _)| u.id.as_str()))
+        .collect();
+    units.sort_unstable();
+    units.dedup();
+    units
+}
+
+/// The units with cases of `state`, most first (then in config order).
+fn ranked_units<'a>(regime: &'a Regime, counts: &DigestCounts<'_>, state: CaseState) -> Vec<(&'a Unit, usize)> {
+    let mut units: Vec<(&Unit, usize)> = regime
+        .units
+        .iter()
+        .filter_map(|u| {
+            let (over, soon) = counts.get(u.id.as_str()).copied().unwrap_or_default();
+            let n = if state == CaseState::Overdue { over } else { soon };
+            (n > 0).then_some((u, n))
+        })
+        .collect();
+    units.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    units
 }
 
 /// The cases of one state by unit: units with the most first (then in
@@ -334,30 +402,33 @@ struct DigestGroups<'l, 'a> {
     units: Vec<(&'a Unit, usize, Vec<&'l CaseLine<'a>>)>,
 }
 
-fn digest_groups<'l, 'a>(regime: &'a Regime, lines: &'l [CaseLine<'a>], state: CaseState) -> DigestGroups<'l, 'a> {
+fn digest_groups<'l, 'a>(
+    regime: &'a Regime,
+    counts: &DigestCounts<'_>,
+    lines: &'l [CaseLine<'a>],
+    state: CaseState,
+) -> DigestGroups<'l, 'a> {
     let mut by_unit: HashMap<&str, Vec<&'l CaseLine<'a>>> = HashMap::new();
-    let mut cases = 0;
     for l in lines.iter().filter(|l| l.eval.state == state) {
         by_unit.entry(l.case.unit.as_str()).or_default().push(l);
-        cases += 1;
     }
-    let mut units: Vec<(&'a Unit, usize, Vec<&'l CaseLine<'a>>)> = regime
-        .units
-        .iter()
-        .filter_map(|u| by_unit.remove(u.id.as_str()).map(|ls| (u, ls)))
-        .map(|(u, mut ls)| {
+    let units: Vec<(&'a Unit, usize, Vec<&'l CaseLine<'a>>)> = ranked_units(regime, counts, state)
+        .into_iter()
+        .map(|(u, n)| {
+            let mut ls = by_unit.remove(u.id.as_str()).unwrap_or_default();
             if state == CaseState::Overdue {
                 ls.sort_by_key(|l| std::cmp::Reverse(l.eval.days_overdue));
             } else {
                 ls.sort_by_key(|l| l.eval.due);
             }
-            let n = ls.len();
             ls.truncate(DIGEST_CASES_PER_UNIT);
             (u, n, ls)
         })
         .collect();
-    units.sort_by_key(|(_, n, _)| std::cmp::Reverse(*n));
-    DigestGroups { cases, units }
+    DigestGroups {
+        cases: units.iter().map(|(_, n, _)| n).sum(),
+        units,
+    }
 }
 
 fn case_digest_capped(
@@ -1204,5 +1275,49 @@ Quá hạn: 8 đơn tại 2 đơn vị; sắp đến hạn: 1 đơn.
         // Units with the most cases come first.
         assert!(text.contains("Xã Phước Hòa số 3: 4 đơn"), "{text}");
         assert!(!text.contains("Xã Phước Hòa số 0: 1 đơn"), "{text}");
+    }
+
+    #[test]
+    fn a_digest_from_counts_and_the_cases_of_the_units_it_shows_reads_as_one_from_every_case() {
+        let today = NaiveDate::from_ymd_opt(2024, 9, 19).expect("date");
+        let now = Utc.with_ymd_and_hms(2024, 9, 19, 1, 0, 0).single().expect("time");
+        // Small offices show every unit; large ones the worst of each
+        // section: overdue (accepted 11/06) and due soon (accepted 21/08).
+        for units in [3, 40, 700, 3_000] {
+            let regime = big_regime(units);
+            let cases: Vec<Case> = regime
+                .units
+                .iter()
+                .enumerate()
+                .flat_map(|(i, u)| {
+                    let over = (0..i % 9).map(move |c| case(&u.id, &format!("KN-{i}-{c}"), "2024-06-01", "2024-06-11"));
+                    let soon = (0..i % 4).map(move |c| case(&u.id, &format!("DS-{i}-{c}"), "2024-08-15", "2024-08-21"));
+                    over.chain(soon)
+                })
+                .collect();
+            let lines = evaluate_all(&regime, &cases, today);
+            let counts = digest_counts(&lines);
+            let shown = digest_units(&regime, &counts);
+            let read: Vec<CaseLine<'_>> = lines
+                .iter()
+                .filter(|l| shown.contains(&l.case.unit.as_str()))
+                .cloned()
+                .collect();
+            if units >= 700 {
+                assert!(shown.len() <= 80, "{units} units: reads {} units' cases", shown.len());
+            } else {
+                assert_eq!(
+                    read.len(),
+                    lines.len(),
+                    "{units} units: a small office reads every case"
+                );
+            }
+            let newly = vec![format!("{}#KN-2-0", regime.units[2].id)];
+            assert_eq!(
+                case_digest_of(&regime, &counts, &read, &newly, now),
+                case_digest(&regime, &lines, &newly, now),
+                "{units} units"
+            );
+        }
     }
 }

@@ -108,9 +108,33 @@ pub async fn read(
     at: DateTime<Utc>,
 ) -> Result<Vec<Case>, StoreError> {
     if marked(config, conn, at).await? {
-        return cases::latest(conn, unit, pick, today(config, at), None).await;
+        return cases::latest(
+            conn,
+            unit.as_ref().map(std::slice::from_ref),
+            pick,
+            today(config, at),
+            None,
+        )
+        .await;
     }
     cases::cases_at(conn, unit, at).await
+}
+
+/// The cases in force at `at` of `units` (in ascending order) that a view
+/// of `pick` needs, as [`read`] reads them.
+pub async fn read_units(
+    config: &Config,
+    conn: &mut Conn,
+    units: &[&str],
+    pick: Pick,
+    at: DateTime<Utc>,
+) -> Result<Vec<Case>, StoreError> {
+    if marked(config, conn, at).await? {
+        return cases::latest(conn, Some(units), pick, today(config, at), None).await;
+    }
+    let mut stored = cases::cases_at(conn, None, at).await?;
+    stored.retain(|c| units.binary_search(&c.unit.as_str()).is_ok());
+    Ok(stored)
 }
 
 /// The `limit` most overdue cases in force at `at`, the most overdue first.

@@ -420,12 +420,13 @@ pub enum Pick {
     OverdueOrDueSoon,
 }
 
-/// The last version of each case (optionally one unit's), those `pick`
-/// keeps on `today`: by unit and reference, or with `limit` the most
-/// overdue first. Valid for an instant [`MarksState::serves`].
+/// The last version of each case (optionally only those of `units`, in
+/// ascending order), those `pick` keeps on `today`: by unit and reference,
+/// or with `limit` the most overdue first. Valid for an instant
+/// [`MarksState::serves`].
 pub async fn latest(
     conn: &mut Conn,
-    unit: Option<&str>,
+    units: Option<&[&str]>,
     pick: Pick,
     today: NaiveDate,
     limit: Option<usize>,
@@ -436,23 +437,38 @@ pub async fn latest(
         Pick::Overdue => format!(" AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
         Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
     };
-    let of_unit = if unit.is_some() { " AND unit = $2" } else { "" };
     let order = match limit {
         Some(n) => format!("ORDER BY {OVER}, unit, ref LIMIT {n}"),
         None => "ORDER BY unit, ref".to_string(),
     };
-    let sql = format!("SELECT {CASE_COLUMNS} FROM case_versions WHERE latest = TRUE{keep}{of_unit} {order}");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day(Some(today)));
-    if let Some(unit) = unit {
-        q = q.bind(unit);
-    }
-    let mut rows = q.fetch(&mut *conn);
+    // A few units a statement: one statement per chunk, each in unit order.
+    let chunks: Vec<&[&str]> = match units {
+        Some(units) => units.chunks(UNITS_PER_STATEMENT).collect(),
+        None => vec![&[]],
+    };
     let mut out = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        out.push(case_of(&r)?);
+    for chunk in chunks {
+        let of_units = if units.is_some() {
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            format!(" AND unit IN ({})", list.join(", "))
+        } else {
+            String::new()
+        };
+        let sql = format!("SELECT {CASE_COLUMNS} FROM case_versions WHERE latest = TRUE{keep}{of_units} {order}");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day(Some(today)));
+        for unit in chunk {
+            q = q.bind(*unit);
+        }
+        let mut rows = q.fetch(&mut *conn);
+        while let Some(r) = rows.try_next().await? {
+            out.push(case_of(&r)?);
+        }
     }
     Ok(out)
 }
+
+/// Units named in one statement of [`latest`].
+const UNITS_PER_STATEMENT: usize = 100;
 
 /// The columns [`case_of`] reads, in its order.
 const CASE_COLUMNS: &str = "unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on";
