@@ -389,6 +389,11 @@ async fn bench() {
             .await
             .expect("tick");
         tick_idle.push(t.elapsed());
+        // `BENCH_IDLE=N` runs N more idle ticks (not timed): a profile of them.
+        for k in 0..env_or("BENCH_IDLE", 0) {
+            let at = at("2024-09-19T17:02:00+07:00") + chrono::Duration::seconds(k as i64);
+            jobs::tick(&config, &store, at, collected).await.expect("tick");
+        }
 
         let report = &config.regime.reports[0];
         let period = "2024-9M".parse().expect("period");

@@ -85,7 +85,7 @@ pub async fn tick(
         let firing_period = firing.and_then(|f| default_period(config, report, f));
         for period in active_periods(&report.timing, today, &regime.timezone, &regime.calendar) {
             let label = period.label();
-            let facts = submissions::period_facts(&mut tx, &report.id, &label, now).await?;
+            let facts = submissions::planning_facts(&mut tx, &report.id, &label, now).await?;
             let past = outbox::past_notices(&mut tx, &report.id, &label).await?;
             let input = PeriodInput {
                 report,

@@ -352,26 +352,25 @@ pub struct CaseCounts {
 /// per unit), else one aggregate over an index, no case read.
 pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String, CaseCounts>, StoreError> {
     let held = marks_state(conn).await?.counted_on == Some(today);
-    let rows = if held {
-        sqlx::query("SELECT unit, open, overdue, due_soon FROM case_counts")
-            .fetch_all(&mut *conn)
-            .await?
+    let from = if held {
+        "FROM case_counts".to_string()
     } else {
-        sqlx::query(sqlx::AssertSqlSafe(count_sql()))
-            .bind(day(Some(today)))
-            .fetch_all(&mut *conn)
-            .await?
+        format!("FROM ({}) AS counted", count_sql())
     };
-    let n = |r: &super::Row, i: usize| usize::try_from(r.get::<i64, _>(i)).unwrap_or(0);
+    let today = day(Some(today)).unwrap_or_default();
+    let binds: &[&str] = if held { &[] } else { &[today.as_str()] };
+    let rows: Vec<(String, i64, i64, i64)> =
+        super::packed::fetch(conn, "unit, open, overdue, due_soon", &from, "unit", None, binds).await?;
+    let n = |v: i64| usize::try_from(v).unwrap_or(0);
     Ok(rows
-        .iter()
-        .map(|r| {
+        .into_iter()
+        .map(|(unit, open, overdue, due_soon)| {
             (
-                r.get(0),
+                unit,
                 CaseCounts {
-                    open: n(r, 1),
-                    overdue: n(r, 2),
-                    due_soon: n(r, 3),
+                    open: n(open),
+                    overdue: n(overdue),
+                    due_soon: n(due_soon),
                 },
             )
         })
@@ -404,9 +403,9 @@ pub async fn recount(conn: &mut Conn, today: NaiveDate) -> Result<bool, StoreErr
 fn count_sql() -> String {
     format!(
         "SELECT unit,
-           CAST(SUM(CASE WHEN {OPEN} THEN 1 ELSE 0 END) AS BIGINT),
-           CAST(SUM(CASE WHEN {OPEN} AND {OVER} <= $1 THEN 1 ELSE 0 END) AS BIGINT),
-           CAST(SUM(CASE WHEN {OPEN} AND {OVER} > $1 AND {SOON} <= $1 THEN 1 ELSE 0 END) AS BIGINT)
+           CAST(SUM(CASE WHEN {OPEN} THEN 1 ELSE 0 END) AS BIGINT) AS open,
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} <= $1 THEN 1 ELSE 0 END) AS BIGINT) AS overdue,
+           CAST(SUM(CASE WHEN {OPEN} AND {OVER} > $1 AND {SOON} <= $1 THEN 1 ELSE 0 END) AS BIGINT) AS due_soon
          FROM case_versions WHERE latest = TRUE AND counted = TRUE
          GROUP BY unit"
     )
@@ -431,21 +430,21 @@ pub async fn latest(
     today: NaiveDate,
     limit: Option<usize>,
 ) -> Result<Vec<Case>, StoreError> {
-    use futures_util::TryStreamExt;
     let keep = match pick {
         Pick::All => String::new(),
         Pick::Overdue => format!(" AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
         Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
     };
     let order = match limit {
-        Some(n) => format!("ORDER BY {OVER}, unit, ref LIMIT {n}"),
-        None => "ORDER BY unit, ref".to_string(),
+        Some(_) => format!("{OVER}, unit, ref"),
+        None => "unit, ref".to_string(),
     };
     // A few units a statement: one statement per chunk, each in unit order.
     let chunks: Vec<&[&str]> = match units {
         Some(units) => units.chunks(UNITS_PER_STATEMENT).collect(),
         None => vec![&[]],
     };
+    let today = day(Some(today)).unwrap_or_default();
     let mut out = Vec::new();
     for chunk in chunks {
         let of_units = if units.is_some() {
@@ -454,17 +453,51 @@ pub async fn latest(
         } else {
             String::new()
         };
-        let sql = format!("SELECT {CASE_COLUMNS} FROM case_versions WHERE latest = TRUE{keep}{of_units} {order}");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(day(Some(today)));
-        for unit in chunk {
-            q = q.bind(*unit);
-        }
-        let mut rows = q.fetch(&mut *conn);
-        while let Some(r) = rows.try_next().await? {
-            out.push(case_of(&r)?);
+        let binds: Vec<&str> = std::iter::once(today.as_str()).chain(chunk.iter().copied()).collect();
+        let rows: Vec<PackedCase> = super::packed::fetch(
+            conn,
+            CASE_COLUMNS,
+            &format!("FROM case_versions WHERE latest = TRUE{keep}{of_units}"),
+            &order,
+            limit,
+            &binds,
+        )
+        .await?;
+        for row in rows {
+            out.push(packed_case(row)?);
         }
     }
     Ok(out)
+}
+
+/// A row of [`CASE_COLUMNS`], packed.
+type PackedCase = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    super::packed::Flag,
+    i64,
+    super::packed::Flag,
+    Option<String>,
+);
+
+fn packed_case(
+    (unit, reference, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on): PackedCase,
+) -> Result<Case, StoreError> {
+    Ok(Case {
+        unit,
+        reference,
+        kind,
+        received_on: parse_day(Some(received_on))?
+            .ok_or_else(|| StoreError::Corrupt("case without received_on".into()))?,
+        accepted_on: parse_day(accepted_on)?,
+        complex: complex.0,
+        extensions: u32::try_from(extensions).unwrap_or(0),
+        resolved: resolved.0,
+        resolved_on: parse_day(resolved_on)?,
+    })
 }
 
 /// Units named in one statement of [`latest`].
@@ -490,38 +523,38 @@ fn case_of(r: &super::Row) -> Result<Case, StoreError> {
 /// The version of every case in force at `at` (reported by then), optionally
 /// for one unit, ordered by unit and reference.
 pub async fn cases_at(conn: &mut Conn, unit: Option<&str>, at: DateTime<Utc>) -> Result<Vec<Case>, StoreError> {
-    use futures_util::TryStreamExt;
     // One scan of the versions reported by `at` in the order of the
     // (unit, ref, submitted_at) index, keeping the last version of each case.
     // A correlated "latest version" subquery cost an index probe per stored
-    // version, and the stream holds one row at a time, not every version.
+    // version, and the read holds one pack of rows at a time, not every version.
     // Two statements, not `($2 IS NULL OR unit = $2)`: that condition keeps
     // the planner off the index, so one unit's cases scanned every version.
-    let mut rows = match unit {
-        Some(unit) => sqlx::query(
-            "SELECT unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on
-             FROM case_versions WHERE unit = $2 AND submitted_at <= $1
-             ORDER BY unit, ref, submitted_at, id",
-        )
-        .bind(ts(at))
-        .bind(unit)
-        .fetch(&mut *conn),
-        None => sqlx::query(
-            "SELECT unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on
-             FROM case_versions WHERE submitted_at <= $1
-             ORDER BY unit, ref, submitted_at, id",
-        )
-        .bind(ts(at))
-        .fetch(&mut *conn),
+    let at = ts(at);
+    let (from, binds): (&str, Vec<&str>) = match unit {
+        Some(unit) => (
+            "FROM case_versions WHERE unit = $2 AND submitted_at <= $1",
+            vec![at.as_str(), unit],
+        ),
+        None => ("FROM case_versions WHERE submitted_at <= $1", vec![at.as_str()]),
     };
     let mut out: Vec<Case> = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        let case = case_of(&r)?;
-        match out.last_mut() {
-            // A later version of the same case replaces the one in hand.
-            Some(last) if last.unit == case.unit && last.reference == case.reference => *last = case,
-            _ => out.push(case),
-        }
-    }
+    super::packed::each(
+        conn,
+        CASE_COLUMNS,
+        from,
+        "unit, ref, submitted_at, id",
+        None,
+        &binds,
+        |row: PackedCase| {
+            let case = packed_case(row)?;
+            match out.last_mut() {
+                // A later version of the same case replaces the one in hand.
+                Some(last) if last.unit == case.unit && last.reference == case.reference => *last = case,
+                _ => out.push(case),
+            }
+            Ok(())
+        },
+    )
+    .await?;
     Ok(out)
 }

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod jobs;
 pub mod leader;
 pub mod outbox;
+mod packed;
 pub mod stats;
 pub mod submissions;
 pub mod telegram;

@@ -114,42 +114,83 @@ pub async fn period_facts(
     period: &str,
     at: DateTime<Utc>,
 ) -> Result<Vec<UnitFacts>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT unit, accepted, revision, error, submitted_at, metrics FROM submissions
-         WHERE report = $1 AND period = $2 AND submitted_at <= $3
-         ORDER BY unit, submitted_at, id",
-    )
-    .bind(report)
-    .bind(period)
-    .bind(ts(at))
-    .fetch_all(&mut *conn)
-    .await?;
+    facts(conn, report, period, at, true).await
+}
+
+/// [`period_facts`] without the figures (each revision's metrics empty):
+/// what the planner judges by, without parsing every unit's figures.
+pub async fn planning_facts(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<UnitFacts>, StoreError> {
+    facts(conn, report, period, at, false).await
+}
+
+async fn facts(
+    conn: &mut Conn,
+    report: &str,
+    period: &str,
+    at: DateTime<Utc>,
+    figures: bool,
+) -> Result<Vec<UnitFacts>, StoreError> {
+    use super::packed::{Flag, fetch};
+    type Dates = (String, Flag, Option<i64>, Option<String>, String);
+    type WithFigures = (String, Flag, Option<i64>, Option<String>, String, Option<String>);
+    let from = "FROM submissions WHERE report = $1 AND period = $2 AND submitted_at <= $3";
+    let order = "unit, submitted_at, id";
+    let at = ts(at);
+    let bind = [report, period, at.as_str()];
+    let rows: Vec<(Dates, Option<String>)> = if figures {
+        let rows: Vec<WithFigures> = fetch(
+            conn,
+            "unit, accepted, revision, error, submitted_at, metrics",
+            from,
+            order,
+            None,
+            &bind,
+        )
+        .await?;
+        rows.into_iter()
+            .map(|(u, a, r, e, s, m)| ((u, a, r, e, s), m))
+            .collect()
+    } else {
+        let rows: Vec<Dates> = fetch(
+            conn,
+            "unit, accepted, revision, error, submitted_at",
+            from,
+            order,
+            None,
+            &bind,
+        )
+        .await?;
+        rows.into_iter().map(|d| (d, None)).collect()
+    };
     let mut out: Vec<UnitFacts> = Vec::new();
-    for row in rows {
-        let unit: String = row.get(0);
+    for ((unit, accepted, revision, error, submitted_at), metrics) in rows {
         if out.last().is_none_or(|f| f.unit != unit) {
             out.push(UnitFacts {
-                unit: unit.clone(),
+                unit,
                 ..UnitFacts::default()
             });
         }
         let facts = out.last_mut().expect("pushed above");
-        let submitted_at = parse_ts(&row.get::<String, _>(4))?;
-        if flag(&row, 1) {
-            let metrics: Option<String> = row.get(5);
+        let submitted_at = parse_ts(&submitted_at)?;
+        if accepted.0 {
             let metrics = match metrics {
                 Some(m) => serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 None => BTreeMap::new(),
             };
             facts.revisions.push(Revision {
-                revision: row.get::<Option<i64>, _>(2).unwrap_or(0),
+                revision: revision.unwrap_or(0),
                 submitted_at,
                 metrics,
             });
         } else {
             facts.rejections.push(Rejection {
                 submitted_at,
-                error: row.get::<Option<String>, _>(3).unwrap_or_default(),
+                error: error.unwrap_or_default(),
             });
         }
     }
