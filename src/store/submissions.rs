@@ -232,21 +232,24 @@ pub async fn set_collect_result(
 }
 
 pub async fn collect_results(conn: &mut Conn, report: &str, period: &str) -> Result<Vec<CollectResult>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT unit, at, outcome, detail, http_status FROM collect_results WHERE report = $1 AND period = $2",
+    type ResultRow = (String, String, String, Option<String>, Option<i64>);
+    let rows: Vec<ResultRow> = super::packed::fetch(
+        conn,
+        "unit, at, outcome, detail, http_status",
+        "FROM collect_results WHERE report = $1 AND period = $2",
+        "unit",
+        None,
+        &[report, period],
     )
-    .bind(report)
-    .bind(period)
-    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
-        .map(|r| {
+        .map(|(unit, at, outcome, detail, http_status)| {
             Ok(CollectResult {
-                unit: r.get(0),
-                at: parse_ts(&r.get::<String, _>(1))?,
-                outcome: r.get(2),
-                detail: r.get(3),
-                http_status: r.get::<Option<i64>, _>(4).and_then(|s| u16::try_from(s).ok()),
+                unit,
+                at: parse_ts(&at)?,
+                outcome,
+                detail,
+                http_status: http_status.and_then(|s| u16::try_from(s).ok()),
             })
         })
         .collect()
@@ -357,29 +360,36 @@ pub async fn last_seen_by_unit(
         Some(units) => units.chunks(UNITS_PER_LIST).map(Some).collect(),
     };
     for chunk in chunks {
-        let mut sql = String::from(
-            "SELECT unit, content_hash, accepted, config_fingerprint FROM submissions WHERE report = $1 AND period = $2",
-        );
+        let mut from = String::from("FROM submissions WHERE report = $1 AND period = $2");
         if let Some(units) = chunk {
             let list: Vec<String> = (0..units.len()).map(|k| format!("${}", k + 3)).collect();
-            sql.push_str(&format!(" AND unit IN ({})", list.join(", ")));
+            from.push_str(&format!(" AND unit IN ({})", list.join(", ")));
         }
+        let binds: Vec<&str> = [report, period]
+            .into_iter()
+            .chain(chunk.unwrap_or_default().iter().copied())
+            .collect();
         // Oldest first per unit: the last row read of a unit is its newest.
-        sql.push_str(" ORDER BY unit, id");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(report).bind(period);
-        for unit in chunk.unwrap_or_default() {
-            query = query.bind(*unit);
-        }
-        for r in query.fetch_all(&mut *conn).await? {
-            out.insert(
-                r.get::<String, _>(0),
-                LastSeen {
-                    content_hash: r.get(1),
-                    accepted: flag(&r, 2),
-                    fingerprint: r.get(3),
-                },
-            );
-        }
+        super::packed::each(
+            conn,
+            "unit, content_hash, accepted, config_fingerprint",
+            &from,
+            "unit, id",
+            None,
+            &binds,
+            |(unit, content_hash, accepted, fingerprint): (String, String, super::packed::Flag, Option<String>)| {
+                out.insert(
+                    unit,
+                    LastSeen {
+                        content_hash,
+                        accepted: accepted.0,
+                        fingerprint,
+                    },
+                );
+                Ok(())
+            },
+        )
+        .await?;
     }
     Ok(out)
 }
@@ -391,26 +401,18 @@ pub async fn source_validators_by_unit(
     report: &str,
     period: &str,
 ) -> Result<std::collections::HashMap<String, (String, Validators)>, StoreError> {
-    let rows =
-        sqlx::query("SELECT unit, url_hash, etag, last_modified FROM source_cache WHERE report = $1 AND period = $2")
-            .bind(report)
-            .bind(period)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<(String, String, Option<String>, Option<String>)> = super::packed::fetch(
+        conn,
+        "unit, url_hash, etag, last_modified",
+        "FROM source_cache WHERE report = $1 AND period = $2",
+        "unit",
+        None,
+        &[report, period],
+    )
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            (
-                r.get(0),
-                (
-                    r.get(1),
-                    Validators {
-                        etag: r.get(2),
-                        last_modified: r.get(3),
-                    },
-                ),
-            )
-        })
+        .map(|(unit, url_hash, etag, last_modified)| (unit, (url_hash, Validators { etag, last_modified })))
         .collect())
 }
 
