@@ -454,18 +454,20 @@ pub async fn latest(
             String::new()
         };
         let binds: Vec<&str> = std::iter::once(today.as_str()).chain(chunk.iter().copied()).collect();
-        let rows: Vec<PackedCase> = super::packed::fetch(
+        // Each row made a case as it is read: the rows are not held twice.
+        super::packed::each(
             conn,
             CASE_COLUMNS,
             &format!("FROM case_versions WHERE latest = TRUE{keep}{of_units}"),
             &order,
             limit,
             &binds,
+            |row: PackedCase| {
+                out.push(packed_case(row)?);
+                Ok(())
+            },
         )
         .await?;
-        for row in rows {
-            out.push(packed_case(row)?);
-        }
     }
     Ok(out)
 }
