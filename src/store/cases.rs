@@ -505,7 +505,7 @@ fn packed_case(
 /// Units named in one statement of [`latest`].
 const UNITS_PER_STATEMENT: usize = 100;
 
-/// The columns [`case_of`] reads, in its order.
+/// The columns [`case_of`] and [`packed_case`] read, in their order.
 const CASE_COLUMNS: &str = "unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on";
 
 fn case_of(r: &super::Row) -> Result<Case, StoreError> {

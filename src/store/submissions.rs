@@ -135,65 +135,58 @@ async fn facts(
     at: DateTime<Utc>,
     figures: bool,
 ) -> Result<Vec<UnitFacts>, StoreError> {
-    use super::packed::{Flag, fetch};
-    type Dates = (String, Flag, Option<i64>, Option<String>, String);
-    type WithFigures = (String, Flag, Option<i64>, Option<String>, String, Option<String>);
-    let from = "FROM submissions WHERE report = $1 AND period = $2 AND submitted_at <= $3";
-    let order = "unit, submitted_at, id";
-    let at = ts(at);
-    let bind = [report, period, at.as_str()];
-    let rows: Vec<(Dates, Option<String>)> = if figures {
-        let rows: Vec<WithFigures> = fetch(
-            conn,
-            "unit, accepted, revision, error, submitted_at, metrics",
-            from,
-            order,
-            None,
-            &bind,
-        )
-        .await?;
-        rows.into_iter()
-            .map(|(u, a, r, e, s, m)| ((u, a, r, e, s), m))
-            .collect()
+    type FactRow = (
+        String,
+        super::packed::Flag,
+        Option<i64>,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    // Without the figures the last column is NULL: nothing to parse.
+    let columns = if figures {
+        "unit, accepted, revision, error, submitted_at, metrics"
     } else {
-        let rows: Vec<Dates> = fetch(
-            conn,
-            "unit, accepted, revision, error, submitted_at",
-            from,
-            order,
-            None,
-            &bind,
-        )
-        .await?;
-        rows.into_iter().map(|d| (d, None)).collect()
+        "unit, accepted, revision, error, submitted_at, NULL"
     };
+    let at = ts(at);
     let mut out: Vec<UnitFacts> = Vec::new();
-    for ((unit, accepted, revision, error, submitted_at), metrics) in rows {
-        if out.last().is_none_or(|f| f.unit != unit) {
-            out.push(UnitFacts {
-                unit,
-                ..UnitFacts::default()
-            });
-        }
-        let facts = out.last_mut().expect("pushed above");
-        let submitted_at = parse_ts(&submitted_at)?;
-        if accepted.0 {
-            let metrics = match metrics {
-                Some(m) => serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                None => BTreeMap::new(),
-            };
-            facts.revisions.push(Revision {
-                revision: revision.unwrap_or(0),
-                submitted_at,
-                metrics,
-            });
-        } else {
-            facts.rejections.push(Rejection {
-                submitted_at,
-                error: error.unwrap_or_default(),
-            });
-        }
-    }
+    super::packed::each(
+        conn,
+        columns,
+        "FROM submissions WHERE report = $1 AND period = $2 AND submitted_at <= $3",
+        "unit, submitted_at, id",
+        None,
+        &[report, period, at.as_str()],
+        |(unit, accepted, revision, error, submitted_at, metrics): FactRow| {
+            if out.last().is_none_or(|f| f.unit != unit) {
+                out.push(UnitFacts {
+                    unit,
+                    ..UnitFacts::default()
+                });
+            }
+            let facts = out.last_mut().expect("pushed above");
+            let submitted_at = parse_ts(&submitted_at)?;
+            if accepted.0 {
+                let metrics = match metrics {
+                    Some(m) => serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    None => BTreeMap::new(),
+                };
+                facts.revisions.push(Revision {
+                    revision: revision.unwrap_or(0),
+                    submitted_at,
+                    metrics,
+                });
+            } else {
+                facts.rejections.push(Rejection {
+                    submitted_at,
+                    error: error.unwrap_or_default(),
+                });
+            }
+            Ok(())
+        },
+    )
+    .await?;
     Ok(out)
 }
 
