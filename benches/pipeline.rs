@@ -317,6 +317,24 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// `BENCH_PERF_CTL=FIFO BENCH_PERF_STEP=NAME`: with `perf record --delay=-1
+/// --control=fifo:FIFO`, profiles only the step NAME (`first`, `unchanged`,
+/// `grace`, `idle`, `status`, `overdue`, `summary`) of each run.
+fn perf_ctl(step: &str, on: bool) {
+    let (Ok(fifo), Ok(wanted)) = (std::env::var("BENCH_PERF_CTL"), std::env::var("BENCH_PERF_STEP")) else {
+        return;
+    };
+    if wanted == step {
+        use std::io::Write;
+        let mut ctl = std::fs::OpenOptions::new()
+            .write(true)
+            .open(fifo)
+            .expect("perf control fifo");
+        ctl.write_all(if on { b"enable\n" } else { b"disable\n" })
+            .expect("perf control");
+    }
+}
+
 async fn bench() {
     let runs = env_or("BENCH_RUNS", 5);
     let (units, per_unit) = (units(), cases_per_unit());
@@ -359,17 +377,21 @@ async fn bench() {
         }
 
         let t = Instant::now();
+        perf_ctl("first", true);
         let outcomes = jobs::collect_pass(&config, &store, &filter, collected)
             .await
             .expect("collect");
+        perf_ctl("first", false);
         first.push(t.elapsed());
         steps.push(("first pass", peak_rss_mb()));
         assert_eq!(outcomes.len(), units);
 
         let t = Instant::now();
+        perf_ctl("unchanged", true);
         jobs::collect_pass(&config, &store, &filter, collected)
             .await
             .expect("collect");
+        perf_ctl("unchanged", false);
         unchanged.push(t.elapsed());
         steps.push(("unchanged pass", peak_rss_mb()));
         bare_sql.push(bare_scan(&store).await);
@@ -377,17 +399,21 @@ async fn bench() {
         // The end of grace: late alert over a tenth of the units, the summary
         // with its spreadsheet and chart.
         let t = Instant::now();
+        perf_ctl("grace", true);
         let queued = jobs::tick(&config, &store, at("2024-09-19T17:00:00+07:00"), collected)
             .await
             .expect("tick");
+        perf_ctl("grace", false);
         tick_grace.push(t.elapsed());
         steps.push(("tick at the end of grace", peak_rss_mb()));
         assert!(queued.iter().any(|n| n.kind.as_str() == "summary"));
 
         let t = Instant::now();
+        perf_ctl("idle", true);
         jobs::tick(&config, &store, at("2024-09-19T17:01:00+07:00"), collected)
             .await
             .expect("tick");
+        perf_ctl("idle", false);
         tick_idle.push(t.elapsed());
         // `BENCH_IDLE=N` runs N more idle ticks (not timed): a profile of them.
         for k in 0..env_or("BENCH_IDLE", 0) {
@@ -398,22 +424,28 @@ async fn bench() {
         let report = &config.regime.reports[0];
         let period = "2024-9M".parse().expect("period");
         let t = Instant::now();
+        perf_ctl("status", true);
         jobs::status(&config, &store, report, period, now)
             .await
             .expect("status");
+        perf_ctl("status", false);
         status.push(t.elapsed());
 
         let t = Instant::now();
+        perf_ctl("overdue", true);
         let listed = jobs::case_rows(&config, &store, None, true, now).await.expect("cases");
+        perf_ctl("overdue", false);
         overdue.push(t.elapsed());
         overdue_listed = listed.len();
 
         let t = Instant::now();
+        perf_ctl("summary", true);
         let mut conn = store.read().await.expect("conn");
         jobs::summary_bundle(&config, &mut conn, report, period, now)
             .await
             .expect("summary");
         drop(conn);
+        perf_ctl("summary", false);
         summary.push(t.elapsed());
         steps.push(("views and summary", peak_rss_mb()));
         store.close().await;

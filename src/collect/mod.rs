@@ -353,29 +353,41 @@ fn writer_gone() -> CollectError {
 /// The pass's one writer: takes the writes queued so far (at most
 /// [`WRITE_BATCH`]) and commits them in one transaction, with many-row
 /// statements, until every pass is done. Outcomes are answered only after
-/// the commit.
+/// the commit. Collection results wait for no one: while no file is waiting
+/// for its commit they gather until a batch is full or the pass ends (a pass
+/// of unchanged files whose outcome moved from `new_revision` to
+/// `unchanged` commits tens of transactions, not one per few units).
 async fn write_loop(store: &Store, mut queue: tokio::sync::mpsc::Receiver<WriteJob<'_>>) -> Result<(), CollectError> {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < WRITE_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+    let mut files = Vec::new();
+    let mut replies = Vec::new();
+    let mut results: BTreeMap<(&str, String), Vec<subs::CollectResult>> = BTreeMap::new();
+    let mut queued = 0;
+    let mut open = true;
+    while open {
+        // Wait for the next write; then take what is queued behind it.
+        match queue.recv().await {
+            Some(job) => {
+                let mut next = Some(job);
+                while let Some(job) = next.take() {
+                    match job {
+                        WriteJob::File { prepared, reply } => {
+                            files.push(prepared);
+                            replies.push(reply);
+                        }
+                        WriteJob::Result { report, period, result } => {
+                            results.entry((report, period)).or_default().push(result);
+                        }
+                    }
+                    queued += 1;
+                    if queued < WRITE_BATCH {
+                        next = queue.try_recv().ok();
+                    }
+                }
             }
+            None => open = false,
         }
-        let mut files = Vec::new();
-        let mut replies = Vec::new();
-        let mut results: BTreeMap<(&str, String), Vec<subs::CollectResult>> = BTreeMap::new();
-        for job in batch {
-            match job {
-                WriteJob::File { prepared, reply } => {
-                    files.push(prepared);
-                    replies.push(reply);
-                }
-                WriteJob::Result { report, period, result } => {
-                    results.entry((report, period)).or_default().push(result);
-                }
-            }
+        if queued == 0 || (open && files.is_empty() && queued < WRITE_BATCH) {
+            continue;
         }
         let mut tx = store.write().await?;
         let prepared: Vec<&Prepared<'_>> = files.iter().map(|p| &**p).collect();
@@ -385,10 +397,13 @@ async fn write_loop(store: &Store, mut queue: tokio::sync::mpsc::Receiver<WriteJ
             subs::set_collect_results(&mut tx, report, period, &rows).await?;
         }
         tx.commit().await?;
-        for (reply, outcome) in replies.into_iter().zip(outcomes) {
+        for (reply, outcome) in replies.drain(..).zip(outcomes) {
             // A pass that stopped waiting has nothing left to tell.
             let _ = reply.send(outcome);
         }
+        files.clear();
+        results.clear();
+        queued = 0;
     }
     Ok(())
 }

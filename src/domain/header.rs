@@ -10,6 +10,10 @@ pub fn normalize_header(s: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
     let lowered = s.trim().trim_matches(['"', '\'', ':']).trim().to_lowercase();
     let collapsed = lowered.split_whitespace().collect::<Vec<_>>().join(" ");
+    if collapsed.is_ascii() {
+        // No diacritics to compose or tones to move.
+        return collapsed;
+    }
     let mut chars: Vec<char> = collapsed.nfd().collect();
     let is_tone = |c: char| matches!(c, '\u{300}' | '\u{301}' | '\u{303}' | '\u{309}' | '\u{323}');
     let mut i = 1;

@@ -262,6 +262,11 @@ pub fn parse_count(v: &RawValue) -> Result<i64, CountError> {
 /// Resolves a name written in a file (key, label or alias, any case) to a
 /// metric key of `report`.
 pub fn resolve_metric<'a>(report: &'a Report, name: &str) -> Option<&'a str> {
+    // Most files name metrics by key; names are unique once normalized
+    // (config validation), so an exact key is the answer.
+    if let Some(m) = report.metrics.iter().find(|m| m.key == name) {
+        return Some(m.key.as_str());
+    }
     let wanted = normalize_header(name);
     report
         .metrics
