@@ -413,3 +413,35 @@ fn the_counts_held_for_a_day_follow_every_new_version_stored_that_day() {
     let an_phu = &kept.0[0];
     assert_eq!(an_phu[0], "an-phu");
 }
+
+#[test]
+fn the_overdue_cases_of_each_counted_day_agree_with_evaluating_every_version() {
+    let office = Office::new(&tricky_config());
+    tricky_cases(&office);
+    let mut listed = Vec::new();
+    for k in 0..8 {
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 9, 17).expect("day") + chrono::Duration::days(k * 11);
+        let at = format!("{day}T09:00:00+07:00");
+        // The day's tick counts it; the views read the marked last versions.
+        office.ok(&["tick", "--at", &at]);
+        let held = office.sql("SELECT counted_on FROM case_marks");
+        assert_eq!(
+            sqlx::Row::get::<Option<String>, _>(&held[0], 0),
+            Some(day.to_string()),
+            "day {day} is counted"
+        );
+        let marked = counted_views(&office, &at);
+        // The same views with the marks set aside: every version evaluated.
+        office.sql("UPDATE case_marks SET fingerprint = NULL");
+        assert_eq!(
+            marked,
+            counted_views(&office, &at),
+            "day {day}: the marked views agree with evaluating every version"
+        );
+        listed.push(marked.1.len());
+    }
+    assert!(
+        listed.windows(2).any(|w| w[0] != w[1]),
+        "cases become overdue or closed across the days: {listed:?}"
+    );
+}

@@ -337,6 +337,12 @@ pub async fn refresh_marks(
 /// [`Marks::state_on`]; a mark that never comes reads as a far day.
 const OPEN: &str = "(closed_from IS NULL OR closed_from > $1)";
 const OVER: &str = "COALESCE(CASE WHEN accept_until IS NULL OR $1 < accept_until THEN accept_over ELSE resolve_over END, '9999-12-31')";
+/// The earliest day a case can be overdue: its limit to accept when that
+/// runs out before it was accepted, else its limit to resolve. Overdue on
+/// `$1` implies this is `$1` or earlier; indexed (`case_versions_overdue_from`,
+/// the same text), so the overdue cases are an index range.
+const OVERDUE_FROM: &str = "(CASE WHEN accept_over IS NOT NULL AND (accept_until IS NULL OR accept_over < accept_until)
+           THEN accept_over ELSE resolve_over END)";
 const SOON: &str = "COALESCE(CASE WHEN accept_until IS NULL OR $1 < accept_until THEN accept_soon ELSE resolve_soon END, '9999-12-31')";
 
 /// How many of a unit's cases in force are open, overdue and due soon.
@@ -432,13 +438,16 @@ pub async fn latest(
 ) -> Result<Vec<Case>, StoreError> {
     let keep = match pick {
         Pick::All => String::new(),
-        Pick::Overdue => format!(" AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
+        Pick::Overdue => format!(" AND {OVERDUE_FROM} <= $1 AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
         Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
     };
     let order = match limit {
         Some(_) => format!("{OVER}, unit, ref"),
         None => "unit, ref".to_string(),
     };
+    // `$1` is the day where the statement compares with it; the units follow.
+    let uses_today = keep.contains("$1") || order.contains("$1");
+    let first_unit = if uses_today { 2 } else { 1 };
     // A few units a statement: one statement per chunk, each in unit order.
     let chunks: Vec<&[&str]> = match units {
         Some(units) => units.chunks(UNITS_PER_STATEMENT).collect(),
@@ -448,12 +457,15 @@ pub async fn latest(
     let mut out = Vec::new();
     for chunk in chunks {
         let of_units = if units.is_some() {
-            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + first_unit)).collect();
             format!(" AND unit IN ({})", list.join(", "))
         } else {
             String::new()
         };
-        let binds: Vec<&str> = std::iter::once(today.as_str()).chain(chunk.iter().copied()).collect();
+        let binds: Vec<&str> = std::iter::once(today.as_str())
+            .filter(|_| uses_today)
+            .chain(chunk.iter().copied())
+            .collect();
         // Each row made a case as it is read: the rows are not held twice.
         super::packed::each(
             conn,
