@@ -10,15 +10,12 @@ use crate::domain::case::{Case, Marks, Standing};
 use crate::domain::submission::CaseRecord;
 
 fn day(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
+    d.map(super::day_text)
 }
 
 fn parse_day(s: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
-    s.map(|s| {
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map_err(|_| StoreError::Corrupt(format!("'{s}' is not a stored date")))
-    })
-    .transpose()
+    s.map(|s| super::parse_day_text(&s).ok_or_else(|| StoreError::Corrupt(format!("'{s}' is not a stored date"))))
+        .transpose()
 }
 
 fn same(c: &Case, r: &CaseRecord) -> bool {
@@ -225,7 +222,8 @@ pub async fn record(
             .collect::<Vec<_>>()
             .join(", ");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE case_versions SET latest = FALSE WHERE id IN ({list})"
+            "UPDATE{} case_versions SET latest = FALSE WHERE id IN ({list})",
+            super::or_fail(conn)
         )));
         for id in chunk {
             q = q.bind(*id);
@@ -236,10 +234,11 @@ pub async fn record(
     // statements, not a hundred.
     for chunk in changed.chunks(INSERT_ROWS) {
         let sql = format!(
-            "INSERT INTO case_versions
+            "INSERT{} INTO case_versions
                (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period,
                 latest, counted, closed_from, accept_until, accept_over, accept_soon, resolve_over, resolve_soon)
              VALUES {}",
+            super::or_fail(conn),
             super::placeholders(conn, chunk.len(), 20)
         );
         // Built from placeholders only: every value is bound.
@@ -313,10 +312,11 @@ pub async fn refresh_marks(
         for chunk in page.chunks(REFRESH_ROWS) {
             let values = super::placeholders(conn, chunk.len(), 8);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE case_versions SET counted = v.column2, closed_from = v.column3, accept_until = v.column4,
+                "UPDATE{} case_versions SET counted = v.column2, closed_from = v.column3, accept_until = v.column4,
                    accept_over = v.column5, accept_soon = v.column6, resolve_over = v.column7, resolve_soon = v.column8
                  FROM (VALUES {values}) AS v
-                 WHERE case_versions.id = v.column1"
+                 WHERE case_versions.id = v.column1",
+                super::or_fail(conn)
             )));
             for (id, m) in chunk {
                 q = bind_marks(q.bind(*id), m);

@@ -202,7 +202,8 @@ async fn insert(conn: &mut Conn, table: &str, names: &[String], rows: &[Vec<Valu
     }
     let width = names.len();
     let sql = format!(
-        "INSERT INTO {table} ({}) VALUES {}",
+        "INSERT{} INTO {table} ({}) VALUES {}",
+        super::or_fail(conn),
         names.join(", "),
         super::placeholders(conn, rows.len(), width)
     );

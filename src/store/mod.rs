@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::sync::{Arc, Mutex};
 
 use sqlx::Any;
@@ -391,6 +391,21 @@ impl Store {
     }
 }
 
+/// `INSERT`/`UPDATE` of many rows in one statement: ` OR FAIL` on SQLite,
+/// nothing on PostgreSQL. A many-row statement that may stop on a
+/// constraint keeps a statement journal to undo its own rows; SQLite writes
+/// that journal to a temporary file page by page (half the time of storing a
+/// million case versions). Every write here runs in a transaction that is
+/// rolled back whole on any error, so the statement's own undo is not needed:
+/// `FAIL` stops the statement without it.
+pub(crate) fn or_fail(conn: &Conn) -> &'static str {
+    if conn.backend_name() == "SQLite" {
+        " OR FAIL"
+    } else {
+        ""
+    }
+}
+
 /// A boolean column: PostgreSQL's `boolean`, SQLite's 0/1 integer.
 /// `(…), (…)`: `rows` groups of `width` placeholders for a many-row
 /// statement, bound in order (every value is bound, nothing is spliced in).
@@ -464,12 +479,169 @@ pub async fn backup(db: &Path, dest: &Path) -> Result<(), StoreError> {
 
 /// Instants are stored as fixed-width UTC text so text order is time order.
 pub fn ts(t: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let (date, time) = (t.date_naive(), t.time());
+    // Written by hand in the common case (a million case versions carry
+    // millions of dates); chrono's formatter for what the fast path leaves.
+    if (0..=9999).contains(&date.year()) && time.nanosecond() < 1_000_000_000 {
+        let mut out = String::with_capacity(24);
+        push_day(&mut out, date);
+        out.push('T');
+        push_digits(&mut out, time.hour(), 2);
+        out.push(':');
+        push_digits(&mut out, time.minute(), 2);
+        out.push(':');
+        push_digits(&mut out, time.second(), 2);
+        out.push('.');
+        push_digits(&mut out, time.nanosecond() / 1_000_000, 3);
+        out.push('Z');
+        return out;
+    }
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Days are stored as `YYYY-MM-DD`.
+pub fn day_text(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    if (0..=9999).contains(&d.year()) {
+        let mut out = String::with_capacity(10);
+        push_day(&mut out, d);
+        return out;
+    }
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// A stored day; `None` when the text is not one.
+pub fn parse_day_text(s: &str) -> Option<NaiveDate> {
+    match ascii_day(s.as_bytes()) {
+        Some(fast) => fast,
+        None => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+    }
+}
+
+/// `YYYY-MM-DD` in ASCII digits: `Some` of the day (or of `None` when there
+/// is no such day); `None` when the text has another shape.
+fn ascii_day(b: &[u8]) -> Option<Option<NaiveDate>> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    Some(NaiveDate::from_ymd_opt(y as i32, m, d))
+}
+
+fn push_day(out: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    push_digits(out, d.year() as u32, 4);
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+}
+
+/// `n` in `width` decimal digits, zero-padded (`n` has at most `width`).
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for k in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10u32.pow(k) % 10) as u8));
+    }
+}
+
+/// The number written in ASCII digits, none else.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter()
+        .try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+}
+
 pub fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    // The stored form, read by hand; anything else through chrono.
+    let b = s.as_bytes();
+    if b.len() == 24
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[23] == b'Z'
+        && let (Some(Some(day)), Some(h), Some(m), Some(sec), Some(ms)) = (
+            ascii_day(&b[..10]),
+            digits(&b[11..13]),
+            digits(&b[14..16]),
+            digits(&b[17..19]),
+            digits(&b[20..23]),
+        )
+        && let Some(t) = day.and_hms_milli_opt(h, m, sec, ms)
+    {
+        return Ok(t.and_utc());
+    }
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3fZ")
         .map(|n| n.and_utc())
         .or_else(|_| DateTime::<Utc>::from_str(s))
         .map_err(|_| StoreError::Corrupt(format!("'{s}' is not a stored instant")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, TimeZone};
+
+    #[test]
+    fn stored_days_and_instants_read_and_write_as_chrono_does() {
+        let mut d = NaiveDate::from_ymd_opt(1890, 1, 1).unwrap();
+        let mut ms = 0u32;
+        while d.year_ce().1 < 2130 {
+            let text = day_text(d);
+            assert_eq!(text, d.format("%Y-%m-%d").to_string());
+            assert_eq!(parse_day_text(&text), Some(d));
+            let t = Utc.from_utc_datetime(&d.and_hms_milli_opt(ms % 24, ms % 60, (ms * 7) % 60, ms % 1000).unwrap());
+            let text = ts(t);
+            assert_eq!(text, t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+            assert_eq!(parse_ts(&text).unwrap(), t);
+            d = d.succ_opt().unwrap();
+            ms += 37;
+        }
+        // Far years, sub-millisecond and leap-second instants: chrono's forms.
+        for d in [
+            NaiveDate::from_ymd_opt(12345, 6, 7).unwrap(),
+            NaiveDate::from_ymd_opt(-44, 3, 15).unwrap(),
+        ] {
+            assert_eq!(day_text(d), d.format("%Y-%m-%d").to_string());
+            assert_eq!(parse_day_text(&day_text(d)), Some(d));
+        }
+        let fine = Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(2024, 9, 19)
+                .unwrap()
+                .and_hms_nano_opt(9, 5, 7, 123_456_789)
+                .unwrap(),
+        );
+        assert_eq!(ts(fine), "2024-09-19T09:05:07.123Z");
+        let leap = Utc.from_utc_datetime(
+            &NaiveDate::from_ymd_opt(2016, 12, 31)
+                .unwrap()
+                .and_hms_milli_opt(23, 59, 59, 1_500)
+                .unwrap(),
+        );
+        assert_eq!(ts(leap), leap.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+        // Other shapes: what chrono reads, or an error.
+        assert_eq!(parse_day_text("2024-9-1"), NaiveDate::from_ymd_opt(2024, 9, 1));
+        for bad in [
+            "2024-02-30",
+            "2024-13-01",
+            "abcd-ef-gh",
+            "2024-09-1x",
+            "",
+            "2024-09-19T00",
+        ] {
+            assert_eq!(parse_day_text(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_ts("2024-09-19T16:30:00+07:00").unwrap(),
+            Utc.with_ymd_and_hms(2024, 9, 19, 9, 30, 0).unwrap()
+        );
+        for bad in [
+            "2024-09-19T25:00:00.000Z",
+            "2024-02-30T00:00:00.000Z",
+            "2024-09-19T0a:00:00.000Z",
+            "now",
+        ] {
+            assert!(parse_ts(bad).is_err(), "{bad}");
+        }
+    }
 }

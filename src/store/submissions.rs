@@ -418,10 +418,11 @@ pub async fn set_collect_results(
 ) -> Result<(), StoreError> {
     for chunk in results.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO collect_results (report, period, unit, at, outcome, detail, http_status)
+            "INSERT{} INTO collect_results (report, period, unit, at, outcome, detail, http_status)
              VALUES {}
              ON CONFLICT (report, period, unit) DO UPDATE SET at = excluded.at, outcome = excluded.outcome,
                detail = excluded.detail, http_status = excluded.http_status",
+            super::or_fail(conn),
             super::placeholders(conn, chunk.len(), 7)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -463,10 +464,11 @@ pub async fn set_source_validators_many(
     }
     for chunk in keep.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO source_cache (report, period, unit, url_hash, etag, last_modified, updated_at)
+            "INSERT{} INTO source_cache (report, period, unit, url_hash, etag, last_modified, updated_at)
              VALUES {}
              ON CONFLICT (report, period, unit) DO UPDATE SET url_hash = excluded.url_hash, etag = excluded.etag,
                last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+            super::or_fail(conn),
             super::placeholders(conn, chunk.len(), 7)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -517,11 +519,12 @@ pub async fn insert_accepted_many(
             ));
         }
         let sql = format!(
-            "INSERT INTO submissions
+            "INSERT{} INTO submissions
                (report, period, unit, accepted, revision, content_hash, submitted_at, collected_at, source, format, metrics,
                 config_fingerprint)
              VALUES {values}
-             RETURNING unit, revision"
+             RETURNING unit, revision",
+            super::or_fail(conn)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (s, metrics) in chunk {
