@@ -445,3 +445,78 @@ fn the_overdue_cases_of_each_counted_day_agree_with_evaluating_every_version() {
         "cases become overdue or closed across the days: {listed:?}"
     );
 }
+
+#[test]
+fn a_unit_reporting_the_same_cases_in_two_reports_of_one_pass_keeps_one_version_in_force() {
+    // A second report of the same office: the pass stores both files of a
+    // unit together, the later one's cases over the earlier one's.
+    let second = "\n[[reports]]\nid = \"9q\"\ntitle = \"Báo cáo 9 tháng (quý)\"\nperiod = \"nine_months\"\ncutoff_day = 14\ndue = { day = 18, time = \"17:00\" }\n\n[[reports.metrics]]\nkey = \"cases_accepted\"\nlabel = \"Số vụ án thụ lý\"\n\n[[reports.metrics]]\nkey = \"cases_resolved\"\nlabel = \"Số vụ án đã giải quyết\"\n";
+    let config = tricky_config().replacen("\n[[case_rules]]", &format!("{second}\n[[case_rules]]"), 1);
+    let office = Office::new(&config);
+    tricky_cases(&office);
+    let at = "2024-09-20T09:00:00+07:00";
+    office.ok(&["tick", "--at", at]);
+    let file = |report: &str, submitted_at: &str, cases: &str| {
+        format!(
+            r#"{{"unit": "an-phu", "report": "{report}", "period": "2024-9M", "submitted_at": "{submitted_at}",
+                "metrics": {{"cases_accepted": 10, "cases_resolved": 5}}, "cases": [{cases}]}}"#
+        )
+    };
+    // 9m at 08:00: X-0 resolved, X-1 accepted; 9q at 08:30: X-1 resolved
+    // as well, X-2 accepted, and a new case.
+    let folder = office.dir.path().join("data").join("an-phu");
+    std::fs::write(
+        folder.join("9m-2024-9M.json"),
+        file(
+            "9m",
+            "2024-09-20T08:00:00+07:00",
+            r#"{"ref": "X-0", "kind": "khieu_nai_lan_1", "received_on": "2024-07-02", "accepted_on": "2024-07-10", "status": "resolved"},
+               {"ref": "X-1", "kind": "khieu_nai_lan_1", "received_on": "2024-09-01", "accepted_on": "2024-09-05"}"#,
+        ),
+    )
+    .expect("9m file");
+    std::fs::write(
+        folder.join("9q-2024-9M.json"),
+        file(
+            "9q",
+            "2024-09-20T08:30:00+07:00",
+            r#"{"ref": "X-1", "kind": "khieu_nai_lan_1", "received_on": "2024-09-01", "accepted_on": "2024-09-05", "status": "resolved"},
+               {"ref": "X-2", "kind": "khieu_nai_lan_1", "received_on": "2024-08-20", "accepted_on": "2024-08-25"},
+               {"ref": "X-30", "kind": "to_cao", "received_on": "2024-06-01"}"#,
+        ),
+    )
+    .expect("9q file");
+    let collected = office.ok(&["collect", "--period", "2024-9M", "--at", at]);
+    let new_revisions = collected
+        .lines()
+        .filter(|l| l.contains("an-phu") && l.contains("new_revision"))
+        .count();
+    assert_eq!(new_revisions, 2, "both files stored in the pass:\n{collected}");
+    let doubled =
+        office.sql("SELECT unit, ref FROM case_versions WHERE latest = TRUE GROUP BY unit, ref HAVING COUNT(*) > 1");
+    assert!(
+        doubled.is_empty(),
+        "one last version per case, {} doubled",
+        doubled.len()
+    );
+    let listed = cases(&office, &["--at", at]);
+    let x1 = listed
+        .iter()
+        .filter(|c| c["unit"] == "an-phu" && c["ref"] == "X-1")
+        .collect::<Vec<_>>();
+    assert_eq!(x1.len(), 1, "listed once: {x1:?}");
+    assert!(
+        x1[0]["state"].as_str().is_some_and(|s| s.starts_with("resolved")),
+        "the later report's version is in force: {}",
+        x1[0]
+    );
+    assert!(listed.iter().any(|c| c["ref"] == "X-30"), "the new case is listed");
+    // The counts held for the day followed both files.
+    let kept = counted_views(&office, at);
+    office.sql("UPDATE case_marks SET counted_on = NULL");
+    let recounted = counted_views(&office, at);
+    office.sql("UPDATE case_marks SET fingerprint = NULL");
+    let evaluated = counted_views(&office, at);
+    assert_eq!(kept, recounted, "the counts kept through the day are the counts");
+    assert_eq!(kept, evaluated, "and agree with evaluating every version");
+}

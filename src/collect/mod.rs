@@ -836,6 +836,9 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
             .or_default()
             .push(i);
     }
+    // The cases of every accepted file, recorded together once the
+    // submissions are stored (by the rules their marks were computed under).
+    let mut reported: BTreeMap<&str, Vec<cases::Reported<'_>>> = BTreeMap::new();
     for ((report_id, period), members) in groups {
         let judged: Vec<&str> = members
             .iter()
@@ -882,17 +885,14 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
             let revision = *revisions
                 .get(p.unit)
                 .ok_or_else(|| StoreError::Corrupt(format!("no revision stored for unit '{}'", p.unit)))?;
-            cases::record(
-                tx,
-                p.unit,
-                report_id,
+            reported.entry(p.marks_by).or_default().push(cases::Reported {
+                unit: p.unit,
+                report: report_id,
                 period,
-                *submitted_at,
-                reported_cases,
+                submitted_at: *submitted_at,
+                cases: reported_cases,
                 marks,
-                p.marks_by,
-            )
-            .await?;
+            });
             let progress: Vec<crate::domain::briefing::Progress> = task_reports
                 .iter()
                 .map(|t| crate::domain::briefing::Progress {
@@ -929,6 +929,9 @@ async fn apply(tx: &mut crate::store::Conn, files: &[&Prepared<'_>]) -> Result<V
         if let Some(&first) = members.first() {
             subs::set_source_validators_many(tx, report_id, period, &kept, files[first].now).await?;
         }
+    }
+    for (marks_by, reported) in &reported {
+        cases::record(tx, reported, marks_by).await?;
     }
     Ok(outcomes)
 }

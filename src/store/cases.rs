@@ -1,6 +1,6 @@
 //! Case versions: each change a unit reports is a new row; nothing is deleted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row as _;
@@ -30,7 +30,7 @@ fn same(c: &Case, r: &CaseRecord) -> bool {
 
 /// Case versions one INSERT statement carries (20 values each; bound by
 /// position, see [`super::placeholders`]).
-const INSERT_ROWS: usize = 50;
+const INSERT_ROWS: usize = 200;
 
 /// Under which rules the stored marks were computed, and the newest
 /// submission that reported a case.
@@ -103,23 +103,34 @@ fn marks_of(r: &super::Row, from: usize) -> Result<Marks, StoreError> {
     })
 }
 
-async fn latest_of_unit(conn: &mut Conn, unit: &str) -> Result<Vec<Last>, StoreError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {CASE_COLUMNS}, id, submitted_at, {MARK_COLUMNS} FROM case_versions WHERE unit = $1 AND latest = TRUE"
-    )))
-    .bind(unit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Last {
+/// The last version of each case of `units`, by unit and reference.
+async fn latest_of_units(
+    conn: &mut Conn,
+    units: &[&str],
+) -> Result<HashMap<String, BTreeMap<String, Last>>, StoreError> {
+    let mut out: HashMap<String, BTreeMap<String, Last>> = HashMap::new();
+    for chunk in units.chunks(REFRESH_ROWS * 8) {
+        let list = super::placeholders(conn, 1, chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS}, id, submitted_at, {MARK_COLUMNS} FROM case_versions
+             WHERE latest = TRUE AND unit IN {list}"
+        )));
+        for unit in chunk {
+            q = q.bind(*unit);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let last = Last {
                 id: r.get(9),
                 submitted_at: super::parse_ts(&r.get::<String, _>(10))?,
-                case: case_of(r)?,
-                marks: marks_of(r, 11)?,
-            })
-        })
-        .collect()
+                case: case_of(&r)?,
+                marks: marks_of(&r, 11)?,
+            };
+            out.entry(last.case.unit.clone())
+                .or_default()
+                .insert(last.case.reference.clone(), last);
+        }
+    }
+    Ok(out)
 }
 
 /// What one case adds to its unit's counts on `day`: (open, overdue, due soon).
@@ -132,97 +143,128 @@ fn tally(m: &Marks, day: NaiveDate) -> [i64; 3] {
     }
 }
 
-/// Records the cases of an accepted submission: a new version for each case
-/// that is new or changed since the version in force at `submitted_at`, with
-/// its marks (`marks[i]` of `cases[i]`, computed under `fingerprint`). A new
-/// version reported after the case's last one becomes its last. Returns how
-/// many versions were added.
-#[allow(clippy::too_many_arguments)]
-pub async fn record(
-    conn: &mut Conn,
-    unit: &str,
-    report: &str,
-    period: &str,
-    submitted_at: DateTime<Utc>,
-    cases: &[CaseRecord],
-    marks: &[Marks],
-    fingerprint: &str,
-) -> Result<usize, StoreError> {
-    if cases.is_empty() {
-        return Ok(0);
+/// The cases of one accepted submission, with their marks (`marks[i]` of
+/// `cases[i]`), for [`record`].
+pub struct Reported<'a> {
+    pub unit: &'a str,
+    pub report: &'a str,
+    pub period: &'a str,
+    pub submitted_at: DateTime<Utc>,
+    pub cases: &'a [CaseRecord],
+    pub marks: &'a [Marks],
+}
+
+/// Records the cases of accepted submissions: a new version for each case
+/// that is new or changed since the version in force at the submission's
+/// time, with its marks (computed under `fingerprint`). A new version
+/// reported after the case's last one becomes its last. Returns how many
+/// versions were added.
+///
+/// A few statements for many submissions, not several for each: the last
+/// versions of every unit are read at once, the versions of every file are
+/// written in many-row statements. A unit met twice (two reports or periods)
+/// is recorded in a later round, which reads what the first one wrote.
+pub async fn record(conn: &mut Conn, files: &[Reported<'_>], fingerprint: &str) -> Result<usize, StoreError> {
+    let mut added = 0;
+    let mut rest: Vec<&Reported<'_>> = files.iter().filter(|f| !f.cases.is_empty()).collect();
+    while !rest.is_empty() {
+        let mut met = std::collections::HashSet::new();
+        let (round, later): (Vec<_>, Vec<_>) = rest.into_iter().partition(|f| met.insert(f.unit));
+        added += record_round(conn, &round, fingerprint).await?;
+        rest = later;
     }
-    let latest: BTreeMap<String, Last> = latest_of_unit(conn, unit)
-        .await?
-        .into_iter()
-        .map(|l| (l.case.reference.clone(), l))
-        .collect();
-    // The version in force at `submitted_at`: the last one, unless a later
-    // submission was stored before this one (then the versions are read).
-    let current: BTreeMap<String, Case> = if latest.values().all(|l| l.submitted_at <= submitted_at) {
-        latest.iter().map(|(r, l)| (r.clone(), l.case.clone())).collect()
-    } else {
-        cases_at(conn, Some(unit), submitted_at)
-            .await?
-            .into_iter()
-            .map(|c| (c.reference.clone(), c))
-            .collect()
-    };
-    let changed: Vec<(&CaseRecord, NaiveDate, Marks)> = cases
-        .iter()
-        .zip(marks.iter().copied().chain(std::iter::repeat(Marks::default())))
-        // Validation guarantees a received date; skip defensively otherwise.
-        .filter_map(|(r, m)| r.received_on.map(|d| (r, d, m)))
-        .filter(|(r, _, _)| !current.get(&r.reference).is_some_and(|c| same(c, r)))
-        .collect();
-    if changed.is_empty() {
-        return Ok(0);
-    }
-    // A version becomes the case's last unless a later one is stored; the
-    // one it follows is the last no more.
-    let last = |r: &CaseRecord| latest.get(&r.reference).is_none_or(|l| l.submitted_at <= submitted_at);
-    let retired: Vec<&Last> = changed
-        .iter()
-        .filter(|(r, _, _)| last(r))
-        .filter_map(|(r, _, _)| latest.get(&r.reference))
-        .collect();
-    // The unit's counts for the day they are held for follow: what the new
-    // last versions add, less what the versions they follow took.
-    let state = marks_state(conn).await?;
-    let current_marks = state.fingerprint.as_deref() == Some(fingerprint);
-    if let (Some(day), true) = (state.counted_on, current_marks) {
-        let mut delta = [0i64; 3];
-        for (r, _, m) in &changed {
-            if last(r) {
-                let add = tally(m, day);
+    Ok(added)
+}
+
+/// [`record`] for submissions of different units.
+async fn record_round(conn: &mut Conn, files: &[&Reported<'_>], fingerprint: &str) -> Result<usize, StoreError> {
+    let units: Vec<&str> = files.iter().map(|f| f.unit).collect();
+    let latest = latest_of_units(conn, &units).await?;
+    let none = BTreeMap::new();
+    let mut state = marks_state(conn).await?;
+    // Per unit: what the new last versions add to the counts of the day they
+    // are held for, less what the versions they follow took.
+    let mut deltas: BTreeMap<&str, [i64; 3]> = BTreeMap::new();
+    let mut retired: Vec<i64> = Vec::new();
+    let mut rows: Vec<(&Reported<'_>, &CaseRecord, NaiveDate, Marks, bool)> = Vec::new();
+    let mut newest: Option<DateTime<Utc>> = None;
+    for f in files {
+        let latest = latest.get(f.unit).unwrap_or(&none);
+        let at = f.submitted_at;
+        // The version in force at `at`: the last one, unless a later
+        // submission was stored before this one (then the versions are read).
+        let read;
+        let current: BTreeMap<&str, &Case> = if latest.values().all(|l| l.submitted_at <= at) {
+            latest.iter().map(|(r, l)| (r.as_str(), &l.case)).collect()
+        } else {
+            read = cases_at(conn, Some(f.unit), at).await?;
+            read.iter().map(|c| (c.reference.as_str(), c)).collect()
+        };
+        let first = rows.len();
+        for (r, m) in f
+            .cases
+            .iter()
+            .zip(f.marks.iter().copied().chain(std::iter::repeat(Marks::default())))
+        {
+            // Validation guarantees a received date; skip defensively otherwise.
+            let Some(received) = r.received_on else { continue };
+            if current.get(r.reference.as_str()).is_some_and(|c| same(c, r)) {
+                continue;
+            }
+            // A version becomes the case's last unless a later one is stored;
+            // the one it follows is the last no more.
+            let last = latest.get(&r.reference).is_none_or(|l| l.submitted_at <= at);
+            rows.push((f, r, received, m, last));
+        }
+        if rows.len() == first {
+            continue;
+        }
+        let current_marks = state.fingerprint.as_deref() == Some(fingerprint);
+        let follows: Vec<&Last> = rows[first..]
+            .iter()
+            .filter(|row| row.4)
+            .filter_map(|row| latest.get(&row.1.reference))
+            .collect();
+        if let (Some(day), true) = (state.counted_on, current_marks) {
+            let delta = deltas.entry(f.unit).or_default();
+            for row in rows[first..].iter().filter(|row| row.4) {
+                let add = tally(&row.3, day);
                 (0..3).for_each(|i| delta[i] += add[i]);
             }
+            for old in &follows {
+                let take = tally(&old.marks, day);
+                (0..3).for_each(|i| delta[i] -= take[i]);
+            }
         }
-        for old in &retired {
-            let take = tally(&old.marks, day);
-            (0..3).for_each(|i| delta[i] -= take[i]);
-        }
-        if delta != [0, 0, 0] {
-            sqlx::query(
-                "INSERT INTO case_counts (unit, open, overdue, due_soon) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (unit) DO UPDATE SET open = case_counts.open + excluded.open,
-                   overdue = case_counts.overdue + excluded.overdue, due_soon = case_counts.due_soon + excluded.due_soon",
-            )
-            .bind(unit)
-            .bind(delta[0])
-            .bind(delta[1])
-            .bind(delta[2])
-            .execute(&mut *conn)
-            .await?;
+        retired.extend(follows.iter().map(|l| l.id));
+        newest = newest.max(Some(at));
+        // Marks of other rules than the stored ones leave the marks (and the
+        // counts) to be computed again.
+        if !current_marks {
+            state.fingerprint = None;
+            state.counted_on = None;
         }
     }
-    let retired: Vec<i64> = retired.iter().map(|l| l.id).collect();
+    let Some(newest) = newest else { return Ok(0) };
+    let deltas: Vec<(&str, [i64; 3])> = deltas.into_iter().filter(|(_, d)| *d != [0, 0, 0]).collect();
+    for chunk in deltas.chunks(REFRESH_ROWS * 2) {
+        let sql = format!(
+            "INSERT{} INTO case_counts (unit, open, overdue, due_soon) VALUES {}
+             ON CONFLICT (unit) DO UPDATE SET open = case_counts.open + excluded.open,
+               overdue = case_counts.overdue + excluded.overdue, due_soon = case_counts.due_soon + excluded.due_soon",
+            super::or_fail(conn),
+            super::placeholders(conn, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (unit, d) in chunk {
+            q = q.bind(*unit).bind(d[0]).bind(d[1]).bind(d[2]);
+        }
+        q.execute(&mut *conn).await?;
+    }
     for chunk in retired.chunks(REFRESH_ROWS * 8) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = super::placeholders(conn, 1, chunk.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE{} case_versions SET latest = FALSE WHERE id IN ({list})",
+            "UPDATE{} case_versions SET latest = FALSE WHERE id IN {list}",
             super::or_fail(conn)
         )));
         for id in chunk {
@@ -230,9 +272,9 @@ pub async fn record(
         }
         q.execute(&mut *conn).await?;
     }
-    // Many rows a statement: a unit reporting a hundred cases is a few
-    // statements, not a hundred.
-    for chunk in changed.chunks(INSERT_ROWS) {
+    // Many rows a statement: a hundred units reporting a hundred cases each
+    // are tens of statements, not ten thousand.
+    for chunk in rows.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT{} INTO case_versions
                (unit, ref, kind, received_on, accepted_on, complex, extensions, resolved, resolved_on, submitted_at, report, period,
@@ -243,9 +285,9 @@ pub async fn record(
         );
         // Built from placeholders only: every value is bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (r, received_on, m) in chunk {
+        for (f, r, received_on, m, last) in chunk {
             query = query
-                .bind(unit)
+                .bind(f.unit)
                 .bind(&r.reference)
                 .bind(&r.kind)
                 .bind(day(Some(*received_on)))
@@ -254,10 +296,10 @@ pub async fn record(
                 .bind(i64::from(r.extensions))
                 .bind(r.resolved)
                 .bind(day(r.resolved_on))
-                .bind(ts(submitted_at))
-                .bind(report)
-                .bind(period)
-                .bind(last(r));
+                .bind(ts(f.submitted_at))
+                .bind(f.report)
+                .bind(f.period)
+                .bind(*last);
             query = bind_marks(query, m);
         }
         query.execute(&mut *conn).await?;
@@ -271,11 +313,11 @@ pub async fn record(
            counted_on = CASE WHEN $2 THEN counted_on ELSE NULL END
          WHERE id = 1",
     )
-    .bind(ts(submitted_at))
-    .bind(current_marks)
+    .bind(ts(newest))
+    .bind(state.fingerprint.is_some())
     .execute(&mut *conn)
     .await?;
-    Ok(changed.len())
+    Ok(rows.len())
 }
 
 /// Last versions whose marks one refresh statement updates (8 values each).
