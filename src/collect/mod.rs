@@ -297,9 +297,11 @@ pub async fn collect<'a>(
                 http_status,
             })
         };
-        // A bounded set of units in flight (enough to fill a write batch),
-        // not a future for every unit of the office held at once.
-        let in_flight = config.collection.concurrency.max(1) + WRITE_BATCH;
+        // A bounded set of units in flight, not a future for every unit of
+        // the office held at once: enough for a write batch being committed
+        // and the next one being read and parsed meanwhile (with one batch,
+        // the parsing stopped while the writer worked).
+        let in_flight = config.collection.concurrency.max(1) + 2 * WRITE_BATCH;
         let mut outcomes: Vec<Option<Result<UnitOutcome, CollectError>>> = (0..work.len()).map(|_| None).collect();
         let mut waiting = work.into_iter().enumerate();
         let mut running = futures_util::stream::FuturesUnordered::new();
