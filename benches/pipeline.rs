@@ -437,6 +437,8 @@ async fn bench() {
         perf_ctl("overdue", false);
         overdue.push(t.elapsed());
         overdue_listed = listed.len();
+        drop(listed);
+        steps.push(("cases --overdue", peak_rss_mb()));
 
         let t = Instant::now();
         perf_ctl("summary", true);
@@ -447,7 +449,7 @@ async fn bench() {
         drop(conn);
         perf_ctl("summary", false);
         summary.push(t.elapsed());
-        steps.push(("views and summary", peak_rss_mb()));
+        steps.push(("status, cases and summary", peak_rss_mb()));
         store.close().await;
         drop(nginx);
         // `BENCH_KEEP=1` keeps the last run's office (its database) to look at.
@@ -489,7 +491,7 @@ async fn bench() {
     println!("peak resident memory {:.0} MB (target < 150 MB)", peak_rss_mb());
     let first_run: Vec<String> = steps
         .iter()
-        .take(5)
+        .take(steps.len() / runs.max(1))
         .map(|(step, mb)| format!("{step} {mb:.0} MB"))
         .collect();
     println!("peak after each step of the first run: {}", first_run.join(", "));

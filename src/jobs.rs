@@ -666,21 +666,24 @@ pub async fn case_rows(
         cases::Pick::All
     };
     let stored = in_force::read(config, &mut conn, unit, pick, at).await?;
-    let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
-    let mut rows: Vec<CaseRow> = lines
+    let judge = crate::domain::case::evaluator(regime, at.with_timezone(&regime.timezone).date_naive());
+    // The cases move into their rows: a national listing is held once.
+    let mut rows: Vec<CaseRow> = stored
         .into_iter()
-        .filter(|l| !overdue_only || l.eval.state == CaseState::Overdue)
-        .map(|l| CaseRow {
-            unit: l.case.unit.clone(),
-            reference: l.case.reference.clone(),
-            kind: l.case.kind.clone(),
-            state: l.eval.state,
-            due: l.eval.due,
-            days_overdue: l.eval.days_overdue,
-            stage: l.eval.stage,
-            received_on: l.case.received_on,
-            accepted_on: l.case.accepted_on,
-            resolved_on: l.case.resolved_on,
+        .filter_map(|case| {
+            let (_, eval) = judge(&case)?;
+            (!overdue_only || eval.state == CaseState::Overdue).then_some(CaseRow {
+                unit: case.unit,
+                reference: case.reference,
+                kind: case.kind,
+                state: eval.state,
+                due: eval.due,
+                days_overdue: eval.days_overdue,
+                stage: eval.stage,
+                received_on: case.received_on,
+                accepted_on: case.accepted_on,
+                resolved_on: case.resolved_on,
+            })
         })
         .collect();
     rows.sort_by(|a, b| {

@@ -217,25 +217,30 @@ pub struct CaseLine<'a> {
 /// Evaluates every case on `today`. Cases whose kind has no rule (a rule removed
 /// from the config since) are left out; they stay stored.
 pub fn evaluate_all<'a>(regime: &'a Regime, cases: &'a [Case], today: NaiveDate) -> Vec<CaseLine<'a>> {
-    let units = regime.units_by_id();
+    let judge = evaluator(regime, today);
     cases
         .iter()
-        .filter_map(|case| {
-            // A unit removed from the config, or closed before `today`, leaves
-            // the digests and the status; its cases stay stored.
-            let unit = units
-                .get(case.unit.as_str())
-                .copied()
-                .filter(|u| u.exists_during(today, today))?;
-            let rule = rule_for(&regime.case_rules, &case.kind, case.received_on)?;
-            let remote = unit.remote_area;
-            Some(CaseLine {
-                case,
-                rule,
-                eval: evaluate(rule, case, remote, &regime.calendar, today),
-            })
-        })
+        .filter_map(|case| judge(case).map(|(rule, eval)| CaseLine { case, rule, eval }))
         .collect()
+}
+
+/// [`evaluate_all`] one case at a time, for a caller that keeps the cases it
+/// takes (a listing moves them into its rows instead of copying them).
+pub fn evaluator<'a>(
+    regime: &'a Regime,
+    today: NaiveDate,
+) -> impl Fn(&Case) -> Option<(&'a CaseRule, Evaluation)> + 'a {
+    let units = regime.units_by_id();
+    move |case| {
+        // A unit removed from the config, or closed before `today`, leaves
+        // the digests and the status; its cases stay stored.
+        let unit = units
+            .get(case.unit.as_str())
+            .copied()
+            .filter(|u| u.exists_during(today, today))?;
+        let rule = rule_for(&regime.case_rules, &case.kind, case.received_on)?;
+        Some((rule, evaluate(rule, case, unit.remote_area, &regime.calendar, today)))
+    }
 }
 
 /// How many of `lines` each unit has in a state `pick` accepts: one pass,
