@@ -352,7 +352,7 @@ pub fn case_digest_of(
     let overdue = digest_groups(regime, counts, lines, CaseState::Overdue);
     let soon = digest_groups(regime, counts, lines, CaseState::DueSoon);
     let newly: HashSet<&str> = newly_overdue.iter().map(String::as_str).collect();
-    first_fitting(|cap| case_digest_capped(regime, &overdue, &soon, &newly, now, cap))
+    first_fitting(0, |cap| case_digest_capped(regime, &overdue, &soon, &newly, now, cap))
 }
 
 /// The shortest line a unit takes in a digest (`\n• X: 1 đơn`): more units
@@ -596,22 +596,31 @@ fn more_units(rest: usize, en: bool) -> String {
     }
 }
 
-/// The first `cap` of `items` (all without a cap), and the rest counted.
-fn capped(mut items: Vec<String>, cap: Option<usize>, en: bool) -> Vec<String> {
-    if let Some(cap) = cap
-        && items.len() > cap
-    {
-        let rest = items.len() - cap;
-        items.truncate(cap);
-        items.push(more_units(rest, en));
+/// The first `cap` of `items` (all without a cap) as `show` writes them,
+/// and the rest counted (not written: at national scale they are thousands).
+fn capped<T>(
+    items: impl IntoIterator<Item = T>,
+    show: impl Fn(T) -> String,
+    cap: Option<usize>,
+    en: bool,
+) -> Vec<String> {
+    let mut items = items.into_iter();
+    let mut out: Vec<String> = items.by_ref().take(cap.unwrap_or(usize::MAX)).map(show).collect();
+    let rest = items.count();
+    if rest > 0 {
+        out.push(more_units(rest, en));
     }
-    items
+    out
 }
 
 /// The first of `texts` (rendered with ever smaller caps) that fits a chat.
-fn first_fitting(mut render: impl FnMut(Option<usize>) -> String) -> String {
+/// `least`: a length the uncapped text has at least; when that is already
+/// too long, the uncapped text is not rendered at all (at national scale it
+/// is a million characters, to be thrown away).
+fn first_fitting(least: usize, mut render: impl FnMut(Option<usize>) -> String) -> String {
     let mut last = String::new();
-    for cap in CAPS {
+    let skip = usize::from(least > MAX_CHAT_LEN);
+    for cap in CAPS.into_iter().skip(skip) {
         last = render(cap);
         if text::telegram_len(&last) <= MAX_CHAT_LEN {
             break;
@@ -625,7 +634,9 @@ fn first_fitting(mut render: impl FnMut(Option<usize>) -> String) -> String {
 /// the worst units first and "và N đơn vị khác", within [`MAX_CHAT_LEN`]
 /// (the full table is in the spreadsheet).
 pub fn summary_message(regime: &Regime, report: &Report, s: &Summary) -> String {
-    first_fitting(|cap| {
+    // The uncapped table names every unit.
+    let names: usize = s.rows.iter().map(|r| text::telegram_len(&r.name)).sum();
+    first_fitting(names, |cap| {
         let mut out = summary_capped(regime, report, s, cap);
         out.push_str(&super::flags::attention_capped(regime, &s.flags, cap));
         out
@@ -651,13 +662,8 @@ fn summary_capped(regime: &Regime, report: &Report, s: &Summary, cap: Option<usi
 /// Title, deadline, who sent on time or late, who did not.
 fn summary_head(regime: &Regime, report: &Report, s: &Summary, cap: Option<usize>) -> String {
     let en = en(regime);
-    let names = |state: UnitState| -> Vec<String> {
-        s.rows
-            .iter()
-            .filter(|r| r.state == state)
-            .map(|r| escape_html(&r.name))
-            .collect()
-    };
+    let names = |state: UnitState| s.rows.iter().filter(move |r| r.state == state);
+    let name = |r: &super::summary::UnitRow| escape_html(&r.name);
     let total = s.rows.len();
     let received = s.count(UnitState::OnTime) + s.count(UnitState::Late);
     let due = text::time_and_date(&local(regime, s.due), regime.language);
@@ -686,14 +692,12 @@ fn summary_head(regime: &Regime, report: &Report, s: &Summary, cap: Option<usize
             heading(regime, report, s.period)
         )
     };
-    let late = capped(names(UnitState::Late), cap, en);
+    let late = capped(names(UnitState::Late), name, cap, en);
     if !late.is_empty() {
         out.push_str(&format!(" ({})", late.join(", ")));
     }
     out.push('.');
-    let mut outstanding = names(UnitState::Missing);
-    outstanding.extend(names(UnitState::Invalid));
-    let outstanding = capped(outstanding, cap, en);
+    let outstanding = capped(names(UnitState::Missing).chain(names(UnitState::Invalid)), name, cap, en);
     if !outstanding.is_empty() && received > 0 {
         out.push_str(&format!(
             "\n{} {}.",
@@ -951,10 +955,8 @@ fn summary_problems(regime: &Regime, s: &Summary, cap: Option<usize>) -> String 
         with_overdue.sort_by_key(|r| std::cmp::Reverse(r.overdue_cases));
     }
     let overdue: Vec<String> = capped(
-        with_overdue
-            .iter()
-            .map(|r| format!("{}: {}", escape_html(&r.name), r.overdue_cases))
-            .collect(),
+        with_overdue,
+        |r| format!("{}: {}", escape_html(&r.name), r.overdue_cases),
         cap,
         en,
     );
