@@ -697,7 +697,12 @@ fn summary_head(regime: &Regime, report: &Report, s: &Summary, cap: Option<usize
         out.push_str(&format!(" ({})", late.join(", ")));
     }
     out.push('.');
-    let outstanding = capped(names(UnitState::Missing).chain(names(UnitState::Invalid)), name, cap, en);
+    let outstanding = capped(
+        names(UnitState::Missing).chain(names(UnitState::Invalid)),
+        name,
+        cap,
+        en,
+    );
     if !outstanding.is_empty() && received > 0 {
         out.push_str(&format!(
             "\n{} {}.",
