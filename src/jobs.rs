@@ -686,12 +686,11 @@ pub async fn case_rows(
             })
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.days_overdue
-            .cmp(&a.days_overdue)
-            .then(a.due.cmp(&b.due))
-            .then(a.unit.cmp(&b.unit))
-    });
+    // The most overdue first, then by due day; the cases come by unit and
+    // reference, and a stable sort keeps that order among equals (the same
+    // order as comparing units too, without comparing their names: a
+    // national listing has few distinct days and 150,000 cases).
+    rows.sort_by_key(|r| (std::cmp::Reverse(r.days_overdue), r.due));
     Ok(rows)
 }
 

@@ -547,20 +547,31 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 return Err(bad(format!("no unit '{u}' in the config")));
             }
             let store = open_existing(&config, &cli.config).await?;
-            let rows = jobs::case_rows(&config, &store, unit.as_deref(), overdue, now)
-                .await
-                .map_err(failed)?;
-            if json {
-                cli::println_out(&serde_json::json!({ "at": now, "cases": rows }).to_string());
-            } else if overdue {
+            if overdue && !json {
                 // The same view as the bot's /overdue.
                 let view = jobs::overdue_view(&config, &store, unit.as_deref(), now)
                     .await
                     .map_err(failed)?;
                 cli::println_out(&giaoban::domain::text::html_to_plain(&view));
+                return Ok(());
+            }
+            let rows = jobs::case_rows(&config, &store, unit.as_deref(), overdue, now)
+                .await
+                .map_err(failed)?;
+            if json {
+                // The document `{"at", "cases"}`, written as it is serialized.
+                #[derive(serde::Serialize)]
+                struct CasesDoc<'a> {
+                    at: chrono::DateTime<Utc>,
+                    cases: &'a [jobs::CaseRow],
+                }
+                cli::println_json(&CasesDoc { at: now, cases: &rows });
             } else {
                 cli::print_out(&cli::cases_table(&config, &rows, now));
             }
+            // The process ends next: freeing a national listing string by
+            // string (150,000 rows) was about 80 ms of a 0.6 s listing.
+            std::mem::forget(rows);
             Ok(())
         }
         Command::Summary {

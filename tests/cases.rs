@@ -67,6 +67,59 @@ fn cases_from_a_submission_have_legal_deadlines_and_states() {
 }
 
 #[test]
+fn a_listing_puts_the_most_overdue_first_then_units_and_references_in_order() {
+    // Cases reported out of order, several with the same limit: the listing
+    // orders them by days overdue, then limit, unit and reference (byte
+    // order: "KN-1" < "KN-10" < "KN-9"), whatever order they were stored in.
+    let office = Office::new(OFFICE);
+    let case = |r: &str, received: &str| {
+        format!(
+            r#"{{"ref": "{r}", "kind": "khieu_nai_lan_1", "received_on": "{received}", "accepted_on": "{received}"}}"#
+        )
+    };
+    let same_day = |refs: &[&str]| refs.iter().map(|r| case(r, "2024-07-01")).collect::<Vec<_>>().join(",");
+    let binh_minh = format!("{},{}", same_day(&["KN-2", "KN-0"]), case("KN-Z", "2024-06-03"));
+    submit_with_cases(&office, "binh-minh", "2024-09-16T10:00:00+07:00", &binh_minh);
+    submit_with_cases(
+        &office,
+        "an-phu",
+        "2024-09-16T11:00:00+07:00",
+        &same_day(&["KN-9", "KN-10", "KN-1"]),
+    );
+    office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+    let expected = [
+        ("binh-minh", "KN-Z"),
+        ("an-phu", "KN-1"),
+        ("an-phu", "KN-10"),
+        ("an-phu", "KN-9"),
+        ("binh-minh", "KN-0"),
+        ("binh-minh", "KN-2"),
+    ];
+    let order = |list: Vec<serde_json::Value>| -> Vec<(String, String)> {
+        list.iter()
+            .map(|c| {
+                (
+                    c["unit"].as_str().expect("unit").to_string(),
+                    c["ref"].as_str().expect("ref").to_string(),
+                )
+            })
+            .collect()
+    };
+    let expected: Vec<(String, String)> = expected.iter().map(|(u, r)| (u.to_string(), r.to_string())).collect();
+    for args in [vec!["--overdue"], vec![]] {
+        let mut all = args.clone();
+        all.extend_from_slice(&["--at", "2024-09-19T09:00:00+07:00"]);
+        assert_eq!(order(cases(&office, &all)), expected, "cases {args:?}");
+    }
+    // The same after a tick has counted the day from the stored limits.
+    office.ok(&["tick", "--at", "2024-09-19T08:00:00+07:00"]);
+    assert_eq!(
+        order(cases(&office, &["--overdue", "--at", "2024-09-19T09:00:00+07:00"])),
+        expected
+    );
+}
+
+#[test]
 fn a_complainants_name_never_reaches_the_database() {
     let office = Office::new(OFFICE);
     submit_with_cases(&office, "an-phu", "2024-09-16T10:00:00+07:00", TWO_CASES);

@@ -478,17 +478,23 @@ pub async fn latest(
     today: NaiveDate,
     limit: Option<usize>,
 ) -> Result<Vec<Case>, StoreError> {
+    // The overdue cases of the whole office: the cases that can be overdue by
+    // now are an index range (`OVERDUE_FROM`); asked for as a set of ids, the
+    // table is then read in id order, each page once, not a page per case in
+    // the index's order (150,000 of a million cases: 0.14 s against 0.36 s).
+    // A few units' cases are found through the units instead.
+    let overdue_range = if units.is_none() {
+        format!(" AND id IN (SELECT id FROM case_versions WHERE latest = TRUE AND {OVERDUE_FROM} <= $1)")
+    } else {
+        format!(" AND {OVERDUE_FROM} <= $1")
+    };
     let keep = match pick {
         Pick::All => String::new(),
-        Pick::Overdue => format!(" AND {OVERDUE_FROM} <= $1 AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
+        Pick::Overdue => format!("{overdue_range} AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
         Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
     };
-    let order = match limit {
-        Some(_) => format!("{OVER}, unit, ref"),
-        None => "unit, ref".to_string(),
-    };
     // `$1` is the day where the statement compares with it; the units follow.
-    let uses_today = keep.contains("$1") || order.contains("$1");
+    let uses_today = keep.contains("$1") || limit.is_some();
     let first_unit = if uses_today { 2 } else { 1 };
     // A few units a statement: one statement per chunk, each in unit order.
     let chunks: Vec<&[&str]> = match units {
@@ -508,20 +514,38 @@ pub async fn latest(
             .filter(|_| uses_today)
             .chain(chunk.iter().copied())
             .collect();
-        // Each row made a case as it is read: the rows are not held twice.
-        super::packed::each(
-            conn,
-            CASE_COLUMNS,
-            &format!("FROM case_versions WHERE latest = TRUE{keep}{of_units}"),
-            &order,
-            limit,
-            &binds,
-            |row: PackedCase| {
-                out.push(packed_case(row)?);
-                Ok(())
-            },
-        )
-        .await?;
+        let from = format!("FROM case_versions WHERE latest = TRUE{keep}{of_units}");
+        match limit {
+            // The most overdue first: numbered in that order and cut.
+            Some(_) => {
+                super::packed::each(
+                    conn,
+                    CASE_COLUMNS,
+                    &from,
+                    &format!("{OVER}, unit, ref"),
+                    limit,
+                    &binds,
+                    |row: PackedCase| {
+                        out.push(packed_case(row)?);
+                        Ok(())
+                    },
+                )
+                .await?
+            }
+            // By unit and reference: a pack per unit, in unit order, sorted
+            // here (a unit's cases, not every case, in each sort).
+            None => {
+                super::packed::each_unit(conn, CASE_COLUMNS, &from, &binds, |rows: Vec<PackedCase>| {
+                    let first = out.len();
+                    for row in rows {
+                        out.push(packed_case(row)?);
+                    }
+                    out[first..].sort_unstable_by(|a: &Case, b: &Case| a.reference.cmp(&b.reference));
+                    Ok(())
+                })
+                .await?
+            }
+        }
     }
     Ok(out)
 }

@@ -78,21 +78,85 @@ pub(crate) async fn each<T: DeserializeOwned>(
     Ok(())
 }
 
+/// `SELECT {columns} {from}` (which names a `unit` column), one pack per
+/// unit, the units in ascending order and each unit's rows in no particular
+/// order: `pack` gets each unit's rows in turn. Units are compared byte by
+/// byte on both backends.
+///
+/// No row is numbered or sorted: the rows are grouped as the statement finds
+/// them (in the order of an index that leads with the unit, no sort at all).
+/// Numbering and sorting every row for packs of [`PACK`] cost more than
+/// reading them (150,000 overdue cases of a million: 0.52 s against 0.21 s in
+/// SQLite alone); sorting a unit's few rows is the caller's, and cheap.
+pub(crate) async fn each_unit<T: DeserializeOwned>(
+    conn: &mut Conn,
+    columns: &str,
+    from: &str,
+    binds: &[&str],
+    mut pack: impl FnMut(Vec<T>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let sql = if conn.backend_name() == "SQLite" {
+        format!("SELECT json_group_array(json_array({columns})) {from} GROUP BY unit ORDER BY unit")
+    } else {
+        // Byte order, as SQLite's and Rust's, whatever the database's collation.
+        format!("SELECT json_agg(json_build_array({columns}))::text {from} GROUP BY unit ORDER BY unit COLLATE \"C\"")
+    };
+    // Built from the caller's fixed text only: every value is bound.
+    let mut query: Query<'_> = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(value.to_string());
+    }
+    let mut packs = query.fetch(&mut *conn);
+    while let Some(row) = packs.try_next().await? {
+        let text: String = sqlx::Row::try_get(&row, 0)?;
+        pack(serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("packed rows: {e}")))?)?;
+    }
+    Ok(())
+}
+
 /// A boolean column: `true`/`false` on PostgreSQL, `1`/`0` on SQLite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Flag(pub bool);
 
 impl<'de> Deserialize<'de> for Flag {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Bool(bool),
-            Int(i64),
+        // A visitor, not an untagged enum: that tried `bool` first and built
+        // (and formatted) an error for every SQLite `1`/`0` it then read.
+        struct Either;
+        impl serde::de::Visitor<'_> for Either {
+            type Value = Flag;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean or an integer")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Flag, E> {
+                Ok(Flag(b))
+            }
+            fn visit_i64<E>(self, i: i64) -> Result<Flag, E> {
+                Ok(Flag(i != 0))
+            }
+            fn visit_u64<E>(self, i: u64) -> Result<Flag, E> {
+                Ok(Flag(i != 0))
+            }
         }
-        Ok(Flag(match Either::deserialize(d)? {
-            Either::Bool(b) => b,
-            Either::Int(i) => i != 0,
-        }))
+        d.deserialize_any(Either)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Flag;
+
+    #[test]
+    fn a_flag_reads_both_backends_booleans_and_refuses_anything_else() {
+        let read = |text: &str| serde_json::from_str::<Vec<Flag>>(text);
+        // PostgreSQL's `true`/`false`, SQLite's `1`/`0`.
+        let flags = read("[true, false, 1, 0, 2]").expect("booleans and integers");
+        assert_eq!(
+            flags,
+            vec![Flag(true), Flag(false), Flag(true), Flag(false), Flag(true)]
+        );
+        assert!(read(r#"["1"]"#).is_err(), "text is not a flag");
+        assert!(read("[null]").is_err(), "null is not a flag");
     }
 }
