@@ -283,6 +283,11 @@ fn tricky_cases(office: &Office) {
         r#""kind": "to_cao", "received_on": "2024-09-10", "extensions": 5"#,
         r#""kind": "to_cao", "received_on": "2024-08-26", "accepted_on": "2024-09-03", "resolved_on": "2024-09-30""#,
         r#""kind": "kien_nghi", "received_on": "2024-09-05""#,
+        // Resolved before they were accepted (judged on the limit to accept),
+        // late and on time, and late without an acceptance step.
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-06-03", "resolved_on": "2024-07-20""#,
+        r#""kind": "khieu_nai_lan_1", "received_on": "2024-09-02", "resolved_on": "2024-09-06""#,
+        r#""kind": "kien_nghi", "received_on": "2024-07-01", "resolved_on": "2024-08-30""#,
     ];
     for unit in ["an-phu", "cai-be"] {
         let list: Vec<String> = shapes
@@ -293,6 +298,43 @@ fn tricky_cases(office: &Office) {
         submit_with_cases(office, unit, "2024-09-16T10:00:00+07:00", &list.join(","));
     }
     office.ok(&["collect", "--report", "9m", "--period", "2024-9M"]);
+}
+
+#[test]
+fn the_totals_by_state_counted_from_the_stored_limits_agree_with_evaluating_every_case() {
+    // `/metrics` counts the cases in each state without reading them: the
+    // day's counts and one aggregate of the resolved ones. On each of a run
+    // of days those totals equal the states of every case evaluated.
+    let office = Office::new(&tricky_config());
+    tricky_cases(&office);
+    let config = giaoban::config::Config::load(&office.config).expect("config");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = office.store().await;
+        let mut seen = std::collections::BTreeSet::new();
+        for k in 0..12 {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 9, 17).expect("day") + chrono::Duration::days(k * 8);
+            let at = chrono::DateTime::parse_from_rfc3339(&format!("{day}T09:00:00+07:00"))
+                .expect("instant")
+                .with_timezone(&chrono::Utc);
+            let totals = giaoban::jobs::case_totals(&config, &store, at).await.expect("totals");
+            let mut evaluated = std::collections::BTreeMap::new();
+            for row in giaoban::jobs::case_rows(&config, &store, None, false, at)
+                .await
+                .expect("cases")
+            {
+                *evaluated.entry(row.state).or_insert(0usize) += 1;
+            }
+            for (state, n) in &totals {
+                assert_eq!(*n, evaluated.get(state).copied().unwrap_or(0), "{state:?} on {day}");
+                if *n > 0 {
+                    seen.insert(*state);
+                }
+            }
+        }
+        // Every state occurs on some day, late and on-time resolutions included.
+        assert_eq!(seen.len(), 5, "{seen:?}");
+    });
 }
 
 /// What `status` (each unit's open and overdue cases), `cases` and

@@ -97,6 +97,43 @@ pub async fn counts(
     Ok(out)
 }
 
+/// How many cases in force at `at` are in each state, over the units of the
+/// config that exist on that day (as the evaluated cases count them): from
+/// the counts and one aggregate when the marks serve `at`, without reading a
+/// case; else by evaluating every stored version.
+pub async fn state_totals(
+    config: &Config,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+) -> Result<HashMap<CaseState, usize>, StoreError> {
+    let regime = &config.regime;
+    let today = today(config, at);
+    let mut out: HashMap<CaseState, usize> = HashMap::new();
+    if marked(config, conn, at).await? {
+        let units = regime.units_by_id();
+        let exists = |unit: &str| units.get(unit).is_some_and(|u| u.exists_during(today, today));
+        for (unit, c) in cases::counts(conn, today).await? {
+            if exists(&unit) {
+                *out.entry(CaseState::Overdue).or_default() += c.overdue;
+                *out.entry(CaseState::DueSoon).or_default() += c.due_soon;
+                *out.entry(CaseState::InTime).or_default() += c.open.saturating_sub(c.overdue + c.due_soon);
+            }
+        }
+        for (unit, (on_time, late)) in cases::resolved_counts(conn, today).await? {
+            if exists(&unit) {
+                *out.entry(CaseState::ResolvedOnTime).or_default() += on_time;
+                *out.entry(CaseState::ResolvedLate).or_default() += late;
+            }
+        }
+        return Ok(out);
+    }
+    let stored = cases::cases_at(conn, None, at).await?;
+    for l in evaluate_all(regime, &stored, today) {
+        *out.entry(l.eval.state).or_default() += 1;
+    }
+    Ok(out)
+}
+
 /// The cases in force at `at` (optionally one unit's) that a view of `pick`
 /// needs: the caller evaluates them (at most what `pick` keeps, sometimes
 /// more).

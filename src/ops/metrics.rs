@@ -180,26 +180,15 @@ pub async fn render(state: &OpsState, now: DateTime<Utc>) -> Result<String, Stor
     m.out.push_str(&late.out);
     m.out.push_str(&errors.out);
 
-    let rows = jobs::case_rows(&config, &state.store, None, false, now).await?;
-    let mut cases: BTreeMap<&str, usize> = BTreeMap::new();
-    for s in [
-        CaseState::InTime,
-        CaseState::DueSoon,
-        CaseState::Overdue,
-        CaseState::ResolvedOnTime,
-        CaseState::ResolvedLate,
-    ] {
-        cases.insert(s.as_str(), 0);
-    }
-    for r in &rows {
-        *cases.entry(r.state.as_str()).or_default() += 1;
-    }
+    // Counted from the stored limits: a scrape of a national office reads no case.
+    let totals = jobs::case_totals(&config, &state.store, now).await?;
+    let cases: BTreeMap<&str, usize> = totals.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     m.family("giaoban_cases", "gauge", "Complaint cases in force by state.");
     for (st, n) in &cases {
         m.sample("giaoban_cases", &[("state", st)], *n as f64);
     }
-    let open = rows.iter().filter(|r| r.state.is_open()).count();
-    let overdue = rows.iter().filter(|r| r.state == CaseState::Overdue).count();
+    let open: usize = totals.iter().filter(|(s, _)| s.is_open()).map(|(_, n)| n).sum();
+    let overdue = totals.get(&CaseState::Overdue).copied().unwrap_or(0);
     m.family("giaoban_cases_open", "gauge", "Complaint cases not yet resolved.");
     m.sample("giaoban_cases_open", &[], open as f64);
     m.family(

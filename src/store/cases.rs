@@ -425,6 +425,38 @@ pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String
         .collect())
 }
 
+/// How many of each unit's cases in force were resolved by `today`, on time
+/// and late, from the marked last versions (valid when
+/// [`MarksState::serves`]): one aggregate, no case read. Mirrors
+/// `domain::case::evaluate`: a resolved case is judged on its limit to
+/// resolve, or its limit to accept when it was never accepted (a kind with an
+/// acceptance step); late when resolved (by `today`) after that limit. The
+/// marks hold the first day past each limit, and `accept_until` is set
+/// exactly when the case was accepted or its kind has no acceptance step.
+pub async fn resolved_counts(
+    conn: &mut Conn,
+    today: NaiveDate,
+) -> Result<BTreeMap<String, (usize, usize)>, StoreError> {
+    let late = "resolved_on IS NOT NULL AND resolved_on <= $1
+         AND resolved_on >= (CASE WHEN accept_until IS NOT NULL THEN resolve_over ELSE accept_over END)";
+    let from = format!(
+        "FROM (SELECT unit,
+                 CAST(SUM(CASE WHEN {late} THEN 0 ELSE 1 END) AS BIGINT) AS on_time,
+                 CAST(SUM(CASE WHEN {late} THEN 1 ELSE 0 END) AS BIGINT) AS late
+               FROM case_versions
+               WHERE latest = TRUE AND counted = TRUE AND closed_from IS NOT NULL AND closed_from <= $1
+               GROUP BY unit) AS resolved"
+    );
+    let today = day(Some(today)).unwrap_or_default();
+    let rows: Vec<(String, i64, i64)> =
+        super::packed::fetch(conn, "unit, on_time, late", &from, "unit", None, &[today.as_str()]).await?;
+    let n = |v: i64| usize::try_from(v).unwrap_or(0);
+    Ok(rows
+        .into_iter()
+        .map(|(unit, on_time, late)| (unit, (n(on_time), n(late))))
+        .collect())
+}
+
 /// Counts every unit's cases for `today` into `case_counts` (kept current
 /// from then on as cases are stored), unless they are held for that day.
 /// Inside the caller's write transaction; true when it counted.
