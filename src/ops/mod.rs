@@ -6,6 +6,7 @@
 pub mod health;
 pub mod heartbeat;
 pub mod metrics;
+pub mod trim;
 pub mod watchdog;
 
 use std::sync::{Mutex, RwLock};
