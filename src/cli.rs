@@ -20,7 +20,13 @@ pub use briefing::{meetings_table, tasks_table};
 pub fn print_out(text: &str) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+    end_if_unwritten(out.write_all(text.as_bytes()).and_then(|()| out.flush()));
+}
+
+/// A closed pipe ends the program with 0; any other failure to write to
+/// standard output with a message and 1.
+fn end_if_unwritten(written: std::io::Result<()>) {
+    if let Err(e) = written {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
@@ -37,17 +43,12 @@ pub fn print_out(text: &str) {
 pub fn println_json<T: serde::Serialize + ?Sized>(value: &T) {
     use std::io::Write as _;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let written = serde_json::to_writer(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| out.write_all(b"\n"))
-        .and_then(|()| out.flush());
-    if let Err(e) = written {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("giaoban: cannot write to standard output: {e}");
-        std::process::exit(1);
-    }
+    end_if_unwritten(
+        serde_json::to_writer(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush()),
+    );
 }
 
 /// [`print_out`] with a line break.

@@ -431,8 +431,8 @@ impl Active {
                 tick_cycle(&shared, now).await;
                 tracing::info!("catch-up pass done");
                 // Start-up is over: its code need not stay resident.
-                let trimmed = crate::ops::trim::after_start_up();
-                tracing::debug!(code_bytes = trimmed.code_bytes, "start-up memory given back");
+                let dropped = crate::ops::trim::after_start_up();
+                tracing::debug!(code_bytes = dropped, "start-up memory given back");
             })
         };
         tracing::info!(jobs = jobs.len(), "giaoban is running");

@@ -694,26 +694,15 @@ pub async fn case_rows(
     Ok(rows)
 }
 
-/// How many cases in force at `at` are in each state (every state present,
-/// zero or not), counted without reading every case when the stored limits
-/// serve `at` (`/metrics`).
+/// How many cases in force at `at` are in each state (see
+/// [`in_force::state_totals`]; `/metrics`).
 pub async fn case_totals(
     config: &Config,
     store: &Store,
     at: DateTime<Utc>,
 ) -> Result<std::collections::BTreeMap<CaseState, usize>, StoreError> {
     let mut conn = store.read().await?;
-    let counted = in_force::state_totals(config, &mut conn, at).await?;
-    Ok([
-        CaseState::InTime,
-        CaseState::DueSoon,
-        CaseState::Overdue,
-        CaseState::ResolvedOnTime,
-        CaseState::ResolvedLate,
-    ]
-    .into_iter()
-    .map(|s| (s, counted.get(&s).copied().unwrap_or(0)))
-    .collect())
+    in_force::state_totals(config, &mut conn, at).await
 }
 
 /// Queues a summary asked for on the command line (`summary --send`): sent at

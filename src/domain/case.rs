@@ -40,6 +40,15 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// Every state, in the order of the enum.
+    pub const ALL: [CaseState; 5] = [
+        CaseState::InTime,
+        CaseState::DueSoon,
+        CaseState::Overdue,
+        CaseState::ResolvedOnTime,
+        CaseState::ResolvedLate,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::InTime => "in_time",

@@ -4,7 +4,7 @@
 //! evaluated one by one (a view of the past, or marks computed under other
 //! case rules and not yet computed again).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -74,11 +74,11 @@ pub async fn counts(
     let regime = &config.regime;
     let today = today(config, at);
     if marked(config, conn, at).await? {
-        let units = regime.units_by_id();
+        let counts_on = units_on(config, today);
         return Ok(cases::counts(conn, today)
             .await?
             .into_iter()
-            .filter(|(unit, _)| units.get(unit.as_str()).is_some_and(|u| u.exists_during(today, today)))
+            .filter(|(unit, _)| counts_on(unit))
             .collect());
     }
     let stored = cases::cases_at(conn, None, at).await?;
@@ -97,39 +97,45 @@ pub async fn counts(
     Ok(out)
 }
 
-/// How many cases in force at `at` are in each state, over the units of the
-/// config that exist on that day (as the evaluated cases count them): from
-/// the counts and one aggregate when the marks serve `at`, without reading a
-/// case; else by evaluating every stored version.
+/// The units whose cases count on `today`: those of the config that exist
+/// that day (as the evaluation of cases keeps them).
+fn units_on(config: &Config, today: NaiveDate) -> impl Fn(&str) -> bool + '_ {
+    let units = config.regime.units_by_id();
+    move |unit| units.get(unit).is_some_and(|u| u.exists_during(today, today))
+}
+
+/// How many cases in force at `at` are in each state (every state present,
+/// zero or not), over the units whose cases count that day: from the day's
+/// counts and one aggregate of the resolved cases when the marks serve `at`,
+/// without reading a case; else by evaluating every stored version.
 pub async fn state_totals(
     config: &Config,
     conn: &mut Conn,
     at: DateTime<Utc>,
-) -> Result<HashMap<CaseState, usize>, StoreError> {
-    let regime = &config.regime;
+) -> Result<BTreeMap<CaseState, usize>, StoreError> {
     let today = today(config, at);
-    let mut out: HashMap<CaseState, usize> = HashMap::new();
+    let mut out: BTreeMap<CaseState, usize> = CaseState::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut add = |state, n| *out.entry(state).or_default() += n;
     if marked(config, conn, at).await? {
-        let units = regime.units_by_id();
-        let exists = |unit: &str| units.get(unit).is_some_and(|u| u.exists_during(today, today));
-        for (unit, c) in cases::counts(conn, today).await? {
-            if exists(&unit) {
-                *out.entry(CaseState::Overdue).or_default() += c.overdue;
-                *out.entry(CaseState::DueSoon).or_default() += c.due_soon;
-                *out.entry(CaseState::InTime).or_default() += c.open.saturating_sub(c.overdue + c.due_soon);
-            }
+        let counts_on = units_on(config, today);
+        for (_, c) in cases::counts(conn, today).await?.iter().filter(|(u, _)| counts_on(u)) {
+            add(CaseState::Overdue, c.overdue);
+            add(CaseState::DueSoon, c.due_soon);
+            add(CaseState::InTime, c.open.saturating_sub(c.overdue + c.due_soon));
         }
-        for (unit, (on_time, late)) in cases::resolved_counts(conn, today).await? {
-            if exists(&unit) {
-                *out.entry(CaseState::ResolvedOnTime).or_default() += on_time;
-                *out.entry(CaseState::ResolvedLate).or_default() += late;
-            }
+        for (_, (resolved, late)) in cases::resolved_counts(conn, today)
+            .await?
+            .iter()
+            .filter(|(u, _)| counts_on(u))
+        {
+            add(CaseState::ResolvedOnTime, resolved - late);
+            add(CaseState::ResolvedLate, *late);
         }
-        return Ok(out);
-    }
-    let stored = cases::cases_at(conn, None, at).await?;
-    for l in evaluate_all(regime, &stored, today) {
-        *out.entry(l.eval.state).or_default() += 1;
+    } else {
+        let stored = cases::cases_at(conn, None, at).await?;
+        for l in evaluate_all(&config.regime, &stored, today) {
+            add(l.eval.state, 1);
+        }
     }
     Ok(out)
 }

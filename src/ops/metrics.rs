@@ -182,6 +182,7 @@ pub async fn render(state: &OpsState, now: DateTime<Utc>) -> Result<String, Stor
 
     // Counted from the stored limits: a scrape of a national office reads no case.
     let totals = jobs::case_totals(&config, &state.store, now).await?;
+    // By the states' names, as the samples have always come.
     let cases: BTreeMap<&str, usize> = totals.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     m.family("giaoban_cases", "gauge", "Complaint cases in force by state.");
     for (st, n) in &cases {

@@ -425,8 +425,8 @@ pub async fn counts(conn: &mut Conn, today: NaiveDate) -> Result<BTreeMap<String
         .collect())
 }
 
-/// How many of each unit's cases in force were resolved by `today`, on time
-/// and late, from the marked last versions (valid when
+/// How many of each unit's cases in force were resolved by `today`, and how
+/// many of those late, from the marked last versions (valid when
 /// [`MarksState::serves`]): one aggregate, no case read. Mirrors
 /// `domain::case::evaluate`: a resolved case is judged on its limit to
 /// resolve, or its limit to accept when it was never accepted (a kind with an
@@ -440,8 +440,7 @@ pub async fn resolved_counts(
     let late = "resolved_on IS NOT NULL AND resolved_on <= $1
          AND resolved_on >= (CASE WHEN accept_until IS NOT NULL THEN resolve_over ELSE accept_over END)";
     let from = format!(
-        "FROM (SELECT unit,
-                 CAST(SUM(CASE WHEN {late} THEN 0 ELSE 1 END) AS BIGINT) AS on_time,
+        "FROM (SELECT unit, CAST(COUNT(*) AS BIGINT) AS resolved,
                  CAST(SUM(CASE WHEN {late} THEN 1 ELSE 0 END) AS BIGINT) AS late
                FROM case_versions
                WHERE latest = TRUE AND counted = TRUE AND closed_from IS NOT NULL AND closed_from <= $1
@@ -449,11 +448,11 @@ pub async fn resolved_counts(
     );
     let today = day(Some(today)).unwrap_or_default();
     let rows: Vec<(String, i64, i64)> =
-        super::packed::fetch(conn, "unit, on_time, late", &from, "unit", None, &[today.as_str()]).await?;
+        super::packed::fetch(conn, "unit, resolved, late", &from, "unit", None, &[today.as_str()]).await?;
     let n = |v: i64| usize::try_from(v).unwrap_or(0);
     Ok(rows
         .into_iter()
-        .map(|(unit, on_time, late)| (unit, (n(on_time), n(late))))
+        .map(|(unit, resolved, late)| (unit, (n(resolved), n(late).min(n(resolved)))))
         .collect())
 }
 
@@ -525,8 +524,10 @@ pub async fn latest(
         Pick::Overdue => format!("{overdue_range} AND counted = TRUE AND {OPEN} AND {OVER} <= $1"),
         Pick::OverdueOrDueSoon => format!(" AND counted = TRUE AND {OPEN} AND {SOON} <= $1"),
     };
+    // With a limit, the most overdue first.
+    let order = limit.map(|_| format!("{OVER}, unit, ref"));
     // `$1` is the day where the statement compares with it; the units follow.
-    let uses_today = keep.contains("$1") || limit.is_some();
+    let uses_today = keep.contains("$1") || order.as_ref().is_some_and(|o| o.contains("$1"));
     let first_unit = if uses_today { 2 } else { 1 };
     // A few units a statement: one statement per chunk, each in unit order.
     let chunks: Vec<&[&str]> = match units {
@@ -547,21 +548,13 @@ pub async fn latest(
             .chain(chunk.iter().copied())
             .collect();
         let from = format!("FROM case_versions WHERE latest = TRUE{keep}{of_units}");
-        match limit {
-            // The most overdue first: numbered in that order and cut.
-            Some(_) => {
-                super::packed::each(
-                    conn,
-                    CASE_COLUMNS,
-                    &from,
-                    &format!("{OVER}, unit, ref"),
-                    limit,
-                    &binds,
-                    |row: PackedCase| {
-                        out.push(packed_case(row)?);
-                        Ok(())
-                    },
-                )
+        match &order {
+            // Numbered in that order and cut.
+            Some(order) => {
+                super::packed::each(conn, CASE_COLUMNS, &from, order, limit, &binds, |row: PackedCase| {
+                    out.push(packed_case(row)?);
+                    Ok(())
+                })
                 .await?
             }
             // By unit and reference: a pack per unit, in unit order, sorted
