@@ -51,6 +51,128 @@ pub fn println_json<T: serde::Serialize + ?Sized>(value: &T) {
     );
 }
 
+/// `cases --json`: the document `{"at", "cases"}` and a line break on
+/// standard output, as [`write_cases_json`] writes it. A closed pipe ends
+/// quietly, as in [`print_out`].
+pub fn println_cases_json(at: DateTime<Utc>, rows: &[crate::jobs::CaseRow]) {
+    end_if_unwritten(write_cases_json(&mut std::io::stdout().lock(), at, rows));
+}
+
+/// The document `{"at", "cases"}` of `cases --json` and a line break, byte
+/// for byte what serde_json writes for it (the test says so), written by
+/// hand: a national listing is 150,000 rows of ten fields, and serde_json
+/// escapes every key and string a byte at a time (two thirds of the time the
+/// listing took after it was read). A string that needs escaping is still
+/// serde_json's to write, and so is a date outside the years 1000–9999.
+pub fn write_cases_json(
+    out: &mut impl std::io::Write,
+    at: DateTime<Utc>,
+    rows: &[crate::jobs::CaseRow],
+) -> std::io::Result<()> {
+    use crate::domain::case::{CaseState, Stage};
+    use chrono::Datelike as _;
+    fn string(buf: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            buf.push(b'"');
+            buf.extend_from_slice(s.as_bytes());
+            buf.push(b'"');
+            Ok(())
+        } else {
+            serde_json::to_writer(buf, s).map_err(std::io::Error::from)
+        }
+    }
+    fn day(buf: &mut Vec<u8>, d: Option<chrono::NaiveDate>) -> std::io::Result<()> {
+        match d {
+            None => buf.extend_from_slice(b"null"),
+            Some(d) if (1000..=9999).contains(&d.year()) => {
+                let (y, m, d) = (d.year().unsigned_abs(), d.month(), d.day());
+                let digit = |n: u32| b'0' + (n % 10) as u8;
+                buf.extend_from_slice(&[
+                    b'"',
+                    digit(y / 1000),
+                    digit(y / 100),
+                    digit(y / 10),
+                    digit(y),
+                    b'-',
+                    digit(m / 10),
+                    digit(m),
+                    b'-',
+                    digit(d / 10),
+                    digit(d),
+                    b'"',
+                ]);
+            }
+            Some(d) => serde_json::to_writer(buf, &d).map_err(std::io::Error::from)?,
+        }
+        Ok(())
+    }
+    fn integer(buf: &mut Vec<u8>, n: i64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            buf.push(b'-');
+        }
+        buf.extend_from_slice(&digits[at..]);
+    }
+    fn named<T: PartialEq>(list: &[(T, Vec<u8>)], of: T) -> &[u8] {
+        list.iter().find(|(v, _)| *v == of).map_or(b"null", |(_, n)| n)
+    }
+    let states: Vec<(CaseState, Vec<u8>)> = CaseState::ALL
+        .iter()
+        .map(|s| Ok((*s, serde_json::to_vec(s)?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    let stages: Vec<(Stage, Vec<u8>)> = [Stage::Accept, Stage::Resolve]
+        .iter()
+        .map(|s| Ok((*s, serde_json::to_vec(s)?)))
+        .collect::<Result<_, serde_json::Error>>()?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 17);
+    buf.extend_from_slice(b"{\"at\":");
+    serde_json::to_writer(&mut buf, &at)?;
+    buf.extend_from_slice(b",\"cases\":[");
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"unit\":");
+        string(&mut buf, &r.unit)?;
+        buf.extend_from_slice(b",\"ref\":");
+        string(&mut buf, &r.reference)?;
+        buf.extend_from_slice(b",\"kind\":");
+        string(&mut buf, &r.kind)?;
+        buf.extend_from_slice(b",\"state\":");
+        buf.extend_from_slice(named(&states, r.state));
+        buf.extend_from_slice(b",\"due\":");
+        day(&mut buf, r.due)?;
+        buf.extend_from_slice(b",\"days_overdue\":");
+        integer(&mut buf, r.days_overdue);
+        buf.extend_from_slice(b",\"stage\":");
+        buf.extend_from_slice(named(&stages, r.stage));
+        buf.extend_from_slice(b",\"received_on\":");
+        day(&mut buf, Some(r.received_on))?;
+        buf.extend_from_slice(b",\"accepted_on\":");
+        day(&mut buf, r.accepted_on)?;
+        buf.extend_from_slice(b",\"resolved_on\":");
+        day(&mut buf, r.resolved_on)?;
+        buf.push(b'}');
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(b"]}\n");
+    out.write_all(&buf)?;
+    out.flush()
+}
+
 /// [`print_out`] with a line break.
 pub fn println_out(text: &str) {
     print_out(&format!("{text}\n"));
@@ -526,4 +648,125 @@ pub fn template(config: &Config, report: &str, unit: Option<&str>, period: Optio
     };
     crate::export::template::workbook(rep, &config.regime, &config.letterhead, &fill)
         .map_err(|e| format!("cannot build the workbook: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use crate::domain::case::{CaseState, Stage};
+    use crate::jobs::CaseRow;
+
+    /// What serde_json writes for the document, and a line break.
+    fn by_serde(at: DateTime<Utc>, rows: &[CaseRow]) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct CasesDoc<'a> {
+            at: DateTime<Utc>,
+            cases: &'a [CaseRow],
+        }
+        let mut out = serde_json::to_vec(&CasesDoc { at, cases: rows }).expect("serde");
+        out.push(b'\n');
+        out
+    }
+
+    fn by_hand(at: DateTime<Utc>, rows: &[CaseRow]) -> Vec<u8> {
+        let mut out = Vec::new();
+        super::write_cases_json(&mut out, at, rows).expect("write");
+        out
+    }
+
+    fn row(unit: &str, reference: &str, kind: &str, days: [Option<NaiveDate>; 4], n: usize) -> CaseRow {
+        CaseRow {
+            unit: unit.into(),
+            reference: reference.into(),
+            kind: kind.into(),
+            state: CaseState::ALL[n % CaseState::ALL.len()],
+            due: days[0],
+            days_overdue: i64::try_from(n).unwrap_or(0) * 37 - 5,
+            stage: if n.is_multiple_of(2) {
+                Stage::Accept
+            } else {
+                Stage::Resolve
+            },
+            received_on: days[1].unwrap_or(NaiveDate::MIN),
+            accepted_on: days[2],
+            resolved_on: days[3],
+        }
+    }
+
+    #[test]
+    fn the_cases_document_written_by_hand_is_what_serde_json_writes() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        let hostile = [
+            "an-phu",
+            "KN-2024-031",
+            "khiếu nại \"lần\" đầu",
+            "back\\slash",
+            "tab\there\nnew\rline",
+            "\u{1}\u{8}\u{c}\u{1f}\u{7f}",
+            "\u{2028}\u{2029}</script>",
+            "",
+            "🙂 emoji",
+        ];
+        let dates = [
+            day(2024, 9, 19),
+            None,
+            day(999, 12, 31),
+            day(10_000, 1, 1),
+            day(1000, 1, 1),
+            day(9999, 12, 31),
+            Some(NaiveDate::MIN),
+            Some(NaiveDate::MAX),
+        ];
+        let mut rows = Vec::new();
+        for (n, s) in hostile.iter().enumerate() {
+            let d = |k: usize| dates[(n + k) % dates.len()];
+            rows.push(row(
+                s,
+                hostile[(n + 1) % hostile.len()],
+                hostile[(n + 2) % hostile.len()],
+                [d(0), d(1), d(2), d(3)],
+                n,
+            ));
+        }
+        for (n, days) in [i64::MIN, i64::MAX, 0, -1, 10, 1_000_000_007].into_iter().enumerate() {
+            rows.push(CaseRow {
+                days_overdue: days,
+                ..row("u", "r", "k", [dates[n % dates.len()]; 4], n)
+            });
+        }
+        let instants = [
+            Utc.with_ymd_and_hms(2024, 9, 19, 11, 0, 0).single().expect("instant"),
+            Utc.timestamp_opt(1_726_743_600, 123_456_789).single().expect("instant"),
+        ];
+        for at in instants {
+            assert_eq!(
+                String::from_utf8_lossy(&by_hand(at, &rows)),
+                String::from_utf8_lossy(&by_serde(at, &rows))
+            );
+            assert_eq!(by_hand(at, &[]), by_serde(at, &[]));
+        }
+        // Past a buffer's worth of rows, still one document.
+        let many: Vec<CaseRow> = (0..3000)
+            .map(|n| row("u00001", &format!("KN-{n}"), "to_cao", [dates[0]; 4], n))
+            .collect();
+        assert_eq!(by_hand(instants[0], &many), by_serde(instants[0], &many));
+    }
+
+    proptest! {
+        #[test]
+        fn any_strings_and_days_are_written_as_serde_json_writes_them(
+            unit in any::<String>(),
+            reference in "\\PC*",
+            kind in "[\\x00-\\x7f]{0,12}",
+            days in proptest::collection::vec(proptest::option::of(-400_000i32..3_000_000), 4),
+            n in 0usize..100,
+        ) {
+            let d = |k: usize| days[k].and_then(NaiveDate::from_num_days_from_ce_opt);
+            let rows = vec![row(&unit, &reference, &kind, [d(0), d(1), d(2), d(3)], n)];
+            let at = Utc.with_ymd_and_hms(2024, 9, 19, 11, 0, 0).single().expect("instant");
+            prop_assert_eq!(by_hand(at, &rows), by_serde(at, &rows));
+        }
+    }
 }

@@ -528,8 +528,7 @@ pub async fn overdue_view(
     at: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let regime = &config.regime;
-    let mut conn = store.read().await?;
-    let stored = in_force::read(config, &mut conn, unit, cases::Pick::Overdue, at).await?;
+    let stored = in_force::read(config, store, unit, cases::Pick::Overdue, at).await?;
     let lines = evaluate_all(regime, &stored, at.with_timezone(&regime.timezone).date_naive());
     let unit = unit.and_then(|u| regime.unit(u));
     Ok(crate::domain::reply::overdue(regime, &lines, unit))
@@ -659,13 +658,12 @@ pub async fn case_rows(
     at: DateTime<Utc>,
 ) -> Result<Vec<CaseRow>, StoreError> {
     let regime = &config.regime;
-    let mut conn = store.read().await?;
     let pick = if overdue_only {
         cases::Pick::Overdue
     } else {
         cases::Pick::All
     };
-    let stored = in_force::read(config, &mut conn, unit, pick, at).await?;
+    let stored = in_force::read(config, store, unit, pick, at).await?;
     let judge = crate::domain::case::evaluator(regime, at.with_timezone(&regime.timezone).date_naive());
     // The cases move into their rows: a national listing is held once.
     let mut rows: Vec<CaseRow> = stored

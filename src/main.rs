@@ -559,13 +559,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
                 .await
                 .map_err(failed)?;
             if json {
-                // The document `{"at", "cases"}`, written as it is serialized.
-                #[derive(serde::Serialize)]
-                struct CasesDoc<'a> {
-                    at: chrono::DateTime<Utc>,
-                    cases: &'a [jobs::CaseRow],
-                }
-                cli::println_json(&CasesDoc { at: now, cases: &rows });
+                cli::println_cases_json(now, &rows);
             } else {
                 cli::print_out(&cli::cases_table(&config, &rows, now));
             }

@@ -615,3 +615,104 @@ fn a_unit_reporting_the_same_cases_in_two_reports_of_one_pass_keeps_one_version_
     assert_eq!(kept, recounted, "the counts kept through the day are the counts");
     assert_eq!(kept, evaluated, "and agree with evaluating every version");
 }
+
+#[test]
+fn a_national_listing_read_while_cases_are_written_sees_one_state_of_the_store() {
+    // The whole office's cases are read on several connections side by side,
+    // each a range of ids. Written meanwhile (every round a new version of
+    // every case, its extensions the round's number), each listing must be
+    // one round's: every case once, all from the same round. Read on
+    // connections that began at different moments, a listing would mix two
+    // rounds, or miss the cases whose versions moved past its ranges.
+    use giaoban::store::cases::{self, Pick};
+    let office = Office::new(OFFICE);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    const ROUNDS: u32 = 60;
+    runtime.block_on(async {
+        let store = std::sync::Arc::new(office.store().await);
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).expect("day");
+        write_round(&store, 0).await;
+        let writer = tokio::spawn({
+            let store = store.clone();
+            async move {
+                for k in 1..=ROUNDS {
+                    write_round(&store, k).await;
+                }
+            }
+        });
+        let mut listings = 0;
+        let mut rounds_seen = std::collections::BTreeSet::new();
+        while !writer.is_finished() || listings == 0 {
+            let listed = cases::latest_everywhere(&store, Pick::All, day, |_| true)
+                .await
+                .expect("listing")
+                .expect("served");
+            listings += 1;
+            assert_eq!(
+                listed.len(),
+                UNITS.len() * PER_UNIT,
+                "every case once (listing {listings})"
+            );
+            let seen: std::collections::BTreeSet<u32> = listed.iter().map(|c| c.extensions).collect();
+            assert_eq!(seen.len(), 1, "one round's versions, not {seen:?} (listing {listings})");
+            rounds_seen.extend(seen);
+            let mut keys: Vec<(&str, &str)> = listed.iter().map(|c| (c.unit.as_str(), c.reference.as_str())).collect();
+            let sorted = keys.clone();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys, sorted, "by unit and reference, each once");
+        }
+        writer.await.expect("writer");
+        assert!(
+            rounds_seen.len() > 1,
+            "the listings were read while rounds were written: {rounds_seen:?}"
+        );
+    });
+}
+
+const UNITS: [&str; 3] = ["an-phu", "binh-minh", "cai-be"];
+const PER_UNIT: usize = 40;
+
+/// Round `k` of the national listing test: a new version of every case of
+/// every unit, its extensions `k`, in one write transaction.
+async fn write_round(store: &giaoban::store::Store, k: u32) {
+    use giaoban::domain::case::Marks;
+    use giaoban::domain::submission::CaseRecord;
+    use giaoban::store::cases::{self, Reported};
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).expect("day");
+    let records: Vec<CaseRecord> = (0..PER_UNIT)
+        .map(|i| CaseRecord {
+            reference: format!("KN-{i}"),
+            kind: "khieu_nai_lan_1".into(),
+            received_on: Some(day),
+            accepted_on: Some(day),
+            complex: false,
+            extensions: k,
+            resolved: false,
+            resolved_on: None,
+        })
+        .collect();
+    let marks = vec![Marks::default(); records.len()];
+    let at = chrono::DateTime::parse_from_rfc3339("2024-09-01T08:00:00+07:00")
+        .expect("instant")
+        .with_timezone(&chrono::Utc)
+        + chrono::Duration::minutes(i64::from(k));
+    let files: Vec<Reported<'_>> = UNITS
+        .iter()
+        .map(|unit| Reported {
+            unit,
+            report: "9m",
+            period: "2024-9M",
+            submitted_at: at,
+            cases: &records,
+            marks: &marks,
+        })
+        .collect();
+    let mut tx = store.write().await.expect("write");
+    cases::record(&mut tx, &files, "test").await.expect("record");
+    tx.commit().await.expect("commit");
+}

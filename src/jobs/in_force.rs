@@ -145,14 +145,23 @@ pub async fn state_totals(
 /// more).
 pub async fn read(
     config: &Config,
-    conn: &mut Conn,
+    store: &Store,
     unit: Option<&str>,
     pick: Pick,
     at: DateTime<Utc>,
 ) -> Result<Vec<Case>, StoreError> {
-    if marked(config, conn, at).await? {
+    let fingerprint = marks_fingerprint(&config.regime);
+    if unit.is_none() {
+        // The whole office: several connections side by side.
+        let serves = |state: &cases::MarksState| state.serves(&fingerprint, at);
+        if let Some(read) = cases::latest_everywhere(store, pick, today(config, at), serves).await? {
+            return Ok(read);
+        }
+    }
+    let mut conn = store.read().await?;
+    if marked(config, &mut conn, at).await? {
         return cases::latest(
-            conn,
+            &mut conn,
             unit.as_ref().map(std::slice::from_ref),
             pick,
             today(config, at),
@@ -160,7 +169,7 @@ pub async fn read(
         )
         .await;
     }
-    cases::cases_at(conn, unit, at).await
+    cases::cases_at(&mut conn, unit, at).await
 }
 
 /// The cases in force at `at` of `units` (in ascending order) that a view
