@@ -674,6 +674,50 @@ fn a_national_listing_read_while_cases_are_written_sees_one_state_of_the_store()
     });
 }
 
+#[test]
+fn a_national_listing_on_a_busy_pool_reads_on_the_one_connection_it_gets() {
+    // Every connection but one is held elsewhere: the listing does not wait
+    // for a second one (two such readers would wait for each other), it
+    // reads alone, the same cases.
+    use giaoban::store::cases::{self, Pick};
+    let office = Office::new(OFFICE);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = office.store().await;
+        write_round(&store, 0).await;
+        write_round(&store, 1).await;
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 7, 1).expect("day");
+        let alone = cases::latest_everywhere(&store, Pick::All, day, |_| true)
+            .await
+            .expect("listing")
+            .expect("served");
+        assert_eq!(alone.len(), UNITS.len() * PER_UNIT);
+        let held = store.reads(3).await.expect("three connections");
+        assert_eq!(held.len(), 3, "the pool gives three at once when it can");
+        let started = std::time::Instant::now();
+        let busy = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            cases::latest_everywhere(&store, Pick::All, day, |_| true),
+        )
+        .await
+        .expect("the listing does not wait for a connection it cannot have")
+        .expect("listing")
+        .expect("served");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let key = |c: &giaoban::domain::case::Case| (c.unit.clone(), c.reference.clone(), c.extensions);
+        assert_eq!(
+            busy.iter().map(key).collect::<Vec<_>>(),
+            alone.iter().map(key).collect::<Vec<_>>()
+        );
+        assert!(busy.iter().all(|c| c.extensions == 1), "the last round's versions");
+        drop(held);
+    });
+}
+
 const UNITS: [&str; 3] = ["an-phu", "binh-minh", "cai-be"];
 const PER_UNIT: usize = 40;
 

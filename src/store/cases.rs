@@ -672,7 +672,8 @@ const SHARD_TRIES: usize = 3;
 /// The connections are in read transactions that see one state of the
 /// store: the first read of each is `case_marks`, and the generations they
 /// see (one more for every write of case versions) must agree, else they
-/// begin again; after [`SHARD_TRIES`] the read is one connection's.
+/// begin again; after [`SHARD_TRIES`] the read is one connection's, as it
+/// is when the pool has no other connection to give at once.
 pub async fn latest_everywhere(
     store: &super::Store,
     pick: Pick,
@@ -692,8 +693,7 @@ pub async fn latest_everywhere(
         }
         let wanted = if attempt == SHARD_TRIES { 1 } else { shards };
         let mut generations = Vec::with_capacity(wanted);
-        for _ in 0..wanted {
-            let mut tx = store.pool.begin().await?;
+        for mut tx in store.read_transactions(wanted).await? {
             state = marks_state(&mut tx).await?;
             generations.push(state.generation);
             txs.push(tx);

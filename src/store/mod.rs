@@ -197,6 +197,9 @@ impl Drop for Write {
     }
 }
 
+/// How long [`Store::reads`] waits for each connection after the first.
+const SIDE_BY_SIDE_WAIT: Duration = Duration::from_millis(250);
+
 /// A pooled connection for reads (and single statements), from [`Store::read`].
 pub type Read = PoolConnection<Any>;
 
@@ -336,6 +339,34 @@ impl Store {
     /// A connection for reads.
     pub async fn read(&self) -> Result<Read, StoreError> {
         Ok(self.pool.acquire().await?)
+    }
+
+    /// Up to `n` connections for reads side by side: the first as
+    /// [`Store::read`] gives it, each other one only if the pool gives it
+    /// within [`SIDE_BY_SIDE_WAIT`]. A reader holding one connection never
+    /// waits long for another: two such readers could wait for each other
+    /// for ever on a full pool.
+    pub async fn reads(&self, n: usize) -> Result<Vec<Read>, StoreError> {
+        let mut out = vec![self.read().await?];
+        while out.len() < n {
+            match tokio::time::timeout(SIDE_BY_SIDE_WAIT, self.pool.acquire()).await {
+                Ok(conn) => out.push(conn?),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Store::reads`] as transactions (each rolled back when dropped).
+    pub(crate) async fn read_transactions(&self, n: usize) -> Result<Vec<sqlx::Transaction<'static, Any>>, StoreError> {
+        let mut out = vec![self.pool.begin().await?];
+        while out.len() < n {
+            match tokio::time::timeout(SIDE_BY_SIDE_WAIT, self.pool.begin()).await {
+                Ok(tx) => out.push(tx?),
+                Err(_) => break,
+            }
+        }
+        Ok(out)
     }
 
     /// A write transaction (see [`Write`]).
