@@ -200,6 +200,22 @@ impl Drop for Write {
 /// How long [`Store::reads`] waits for each connection after the first.
 const SIDE_BY_SIDE_WAIT: Duration = Duration::from_millis(250);
 
+/// Up to `n` of what `get` gives: the first however long it takes, each
+/// other one only within [`SIDE_BY_SIDE_WAIT`] (see [`Store::reads`]).
+async fn side_by_side<T, F: std::future::Future<Output = Result<T, sqlx::Error>>>(
+    n: usize,
+    mut get: impl FnMut() -> F,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = vec![get().await?];
+    while out.len() < n {
+        match tokio::time::timeout(SIDE_BY_SIDE_WAIT, get()).await {
+            Ok(got) => out.push(got?),
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
 /// A pooled connection for reads (and single statements), from [`Store::read`].
 pub type Read = PoolConnection<Any>;
 
@@ -347,26 +363,12 @@ impl Store {
     /// waits long for another: two such readers could wait for each other
     /// for ever on a full pool.
     pub async fn reads(&self, n: usize) -> Result<Vec<Read>, StoreError> {
-        let mut out = vec![self.read().await?];
-        while out.len() < n {
-            match tokio::time::timeout(SIDE_BY_SIDE_WAIT, self.pool.acquire()).await {
-                Ok(conn) => out.push(conn?),
-                Err(_) => break,
-            }
-        }
-        Ok(out)
+        side_by_side(n, || self.pool.acquire()).await
     }
 
     /// [`Store::reads`] as transactions (each rolled back when dropped).
     pub(crate) async fn read_transactions(&self, n: usize) -> Result<Vec<sqlx::Transaction<'static, Any>>, StoreError> {
-        let mut out = vec![self.pool.begin().await?];
-        while out.len() < n {
-            match tokio::time::timeout(SIDE_BY_SIDE_WAIT, self.pool.begin()).await {
-                Ok(tx) => out.push(tx?),
-                Err(_) => break,
-            }
-        }
-        Ok(out)
+        side_by_side(n, || self.pool.begin()).await
     }
 
     /// A write transaction (see [`Write`]).
